@@ -1,0 +1,7 @@
+"""``python -m dropout_py`` runs the ``dropout-py`` command line."""
+
+import sys
+
+from dropout_py.cli import main
+
+sys.exit(main())

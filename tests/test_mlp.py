@@ -1,0 +1,339 @@
+"""The fast trainer: gradients, dropout schemes, training control, determinism, model files."""
+
+import numpy as np
+import pytest
+
+from dropout_py import DropoutMLP, load_model
+from dropout_py.thinning import keep_mask
+
+
+def blobs(n=400, n_in=8, n_out=3, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_out, n)
+    data = rng.random((n, n_in)) * 0.4
+    data[np.arange(n), labels] += 0.6
+    return data, labels
+
+
+# --- gradients -----------------------------------------------------------------------------
+
+
+def numeric_gradient(model, x, targets, masks, param, h=1e-6):
+    grad = np.zeros_like(param)
+    for i in np.ndindex(param.shape):
+        keep = param[i]
+        param[i] = keep + h
+        plus = model.gradients(x, targets, masks)[0]
+        param[i] = keep - h
+        minus = model.gradients(x, targets, masks)[0]
+        param[i] = keep
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("loss", ["squared_error", "cross_entropy"])
+@pytest.mark.parametrize("per_example", [True, False])
+def test_gradients_match_finite_differences_with_fixed_dropout_masks(activation, loss, per_example):
+    rng = np.random.default_rng(1)
+    model = DropoutMLP((5, 4, 3, 2), activation=activation, loss=loss, dtype="float64", seed=2)
+    for b in model.biases_:
+        b += rng.normal(0, 0.3, b.shape)  # nonzero biases so their gradients are exercised
+    x = rng.random((6, 5))
+    targets = np.eye(2)[rng.integers(0, 2, 6)]
+    if per_example:  # inverted dropout: per-example masks carrying the 1/keep scale
+        masks = [(rng.random((6, n)) < 0.7) / 0.7 for n in (5, 4, 3)]
+    else:  # the chapter's scheme: one 0/1 mask for the whole batch
+        masks = [keep_mask(n, rng.choice(n, n - 1, replace=False)) for n in (5, 4, 3)]
+    _, weight_grads, bias_grads = model.gradients(x, targets, masks)
+    params = [*model.weights_, *model.biases_]
+    for param, analytic in zip(params, [*weight_grads, *bias_grads], strict=True):
+        numeric = numeric_gradient(model, x, targets, masks, param)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_dropped_units_get_no_gradient():
+    model = DropoutMLP((4, 5, 2), dtype="float64", seed=0)
+    x = np.random.default_rng(0).random((3, 4))
+    masks = [keep_mask(4, np.array([0, 2])), keep_mask(5, np.array([1, 3, 4]))]
+    _, (g_in, g_out), (g_hidden_bias, _) = model.gradients(x, np.eye(2)[[0, 1, 0]], masks)
+    assert np.all(g_in[:, [1, 3]] == 0)  # weights leaving dropped inputs
+    assert np.all(g_in[[0, 2]] == 0) and np.all(g_hidden_bias[[0, 2]] == 0)  # into dropped hidden
+    assert np.all(g_out[:, [0, 2]] == 0)  # weights leaving dropped hidden units
+
+
+# --- the two engines agree where the maths coincide ----------------------------------------
+
+
+@pytest.mark.parametrize("bias", [1, None])
+def test_one_step_equals_the_tutorial_update_on_the_same_thinned_network(bias):
+    """Same weights, same mask, same sample: slicing (tutorial) and masking (fast) agree."""
+    from dropout_py import NeuralNetwork
+
+    rng = np.random.default_rng(5)
+    nn = NeuralNetwork(10, 4, 6, 0.3, bias=bias, seed=3)
+    fast = DropoutMLP(
+        (10, 6, 4), loss="squared_error", momentum=0, batch_size=1, dtype="float64", seed=0
+    )
+    fast.weights_ = [nn.wih[:, :10].copy(), nn.who[:, :6].copy()]
+    if bias:
+        fast.biases_ = [nn.wih[:, 10] * bias, nn.who[:, 6] * bias]
+    x, t = rng.random(10), np.array([0.01, 0.99, 0.01, 0.01])
+
+    inputs, hidden = nn.dropout_weight_matrices(0.6, 0.5)
+    nn.train_single(x[inputs], t)
+    nn.weight_matrices_reset(inputs, hidden)
+    masks = [keep_mask(10, inputs), keep_mask(6, hidden)]
+    fast._train_batch(x[None, :], t[None, :], 0.3, masks)
+
+    np.testing.assert_allclose(fast.weights_[0], nn.wih[:, :10], rtol=1e-12)
+    np.testing.assert_allclose(fast.weights_[1], nn.who[:, :6], rtol=1e-12)
+    if bias:  # the bias node's weights are the fast engine's biases
+        np.testing.assert_allclose(fast.biases_[0], nn.wih[:, 10] * bias, rtol=1e-12)
+        np.testing.assert_allclose(fast.biases_[1], nn.who[:, 6] * bias, rtol=1e-12)
+        np.testing.assert_allclose(fast.predict_proba(x[None, :]), nn.run(x).T, rtol=1e-12)
+
+
+# --- training ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sizes", "settings", "bound"),
+    [
+        ((8, 32, 3), {}, 0.95),
+        ((8, 16, 16, 3), {"activation": "relu"}, 0.95),
+        ((8, 32, 3), {"loss": "squared_error", "learning_rate": 0.5}, 0.95),
+        ((8, 32, 3), {"keep_input": 0.8, "keep_hidden": 0.5}, 0.95),
+        ((8, 32, 3), {"keep_input": 0.8, "keep_hidden": 0.5, "dropout": "chapter"}, 0.8),
+        ((8, 32, 3), {"max_norm": 2.0, "lr_decay": 0.9, "dtype": "float64"}, 0.95),
+    ],
+)
+def test_training_learns_a_simple_problem(sizes, settings, bound):
+    X, y = blobs()
+    model = DropoutMLP(sizes, batch_size=20, seed=0, **settings)
+    history = model.fit(X, y, epochs=15, validation_data=blobs(seed=1))
+    assert [h["epoch"] for h in history] == list(range(1, 16))
+    assert history[-1]["test_accuracy"] > bound
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert model.epochs_trained_ == 15 and model.history_ == history
+
+
+def test_float32_model_computes_in_float32():
+    X, y = blobs()
+    model = DropoutMLP((8, 16, 3), dtype="float32", seed=0)
+    model.fit(X, y, epochs=1)
+    assert all(w.dtype == np.float32 for w in model.weights_)
+    assert model.predict_proba(X).dtype == np.float32
+
+
+def test_uint8_inputs_are_pixels_scaled_by_255():
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (60, 8), dtype=np.uint8)
+    y = rng.integers(0, 3, 60)
+    a = DropoutMLP((8, 5, 3), dtype="float64", seed=1)
+    b = DropoutMLP((8, 5, 3), dtype="float64", seed=1)
+    a.fit(pixels, y, epochs=2)
+    b.fit(pixels / 255, y, epochs=2)
+    np.testing.assert_allclose(a.weights_[0], b.weights_[0], rtol=1e-10)
+
+
+def test_one_hot_targets_and_labels_train_the_same():
+    X, y = blobs(n=50)
+    a = DropoutMLP((8, 5, 3), dtype="float64", seed=1)
+    b = DropoutMLP((8, 5, 3), dtype="float64", seed=1)
+    a.fit(X, y, epochs=2)
+    b.fit(X, np.eye(3)[y], epochs=2)
+    np.testing.assert_array_equal(a.weights_[1], b.weights_[1])
+
+
+def test_same_seed_same_run():
+    X, y = blobs()
+    runs = []
+    for _ in range(2):
+        model = DropoutMLP((8, 16, 3), keep_input=0.8, keep_hidden=0.5, seed=11)
+        runs.append((model.fit(X, y, epochs=3), model.weights_[0]))
+    assert [h["train_loss"] for h in runs[0][0]] == [h["train_loss"] for h in runs[1][0]]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+def test_inverted_dropout_masks_are_fresh_per_example_and_scaled():
+    model = DropoutMLP((1000, 50, 2), keep_input=0.8, keep_hidden=0.5, seed=0)
+    input_mask, hidden_mask = model._example_masks(30)
+    assert input_mask.shape == (30, 1000) and hidden_mask.shape == (30, 50)
+    assert set(np.unique(input_mask)) == {0, np.float32(1 / 0.8)}
+    assert set(np.unique(hidden_mask)) == {0, 2}
+    assert abs((input_mask > 0).mean() - 0.8) < 0.01
+    assert not np.array_equal(input_mask[0], input_mask[1])
+
+
+def test_chapter_scheme_uses_one_unscaled_mask_per_partition():
+    model = DropoutMLP((10, 6, 2), keep_input=0.7, keep_hidden=0.5, dropout="chapter", seed=0)
+    input_mask, hidden_mask = model._partition_masks()
+    assert input_mask.shape == (10,) and input_mask.sum() == 7
+    assert hidden_mask.shape == (6,) and hidden_mask.sum() == 3
+    assert set(np.unique(input_mask)) == {0, 1}
+
+
+def test_chapter_scheme_draws_a_new_network_per_partition(monkeypatch):
+    X, y = blobs(n=100)
+    model = DropoutMLP((8, 6, 3), keep_hidden=0.5, dropout="chapter", partitions=4, batch_size=7)
+    drawn = []
+    real = model._partition_masks
+    monkeypatch.setattr(model, "_partition_masks", lambda: drawn.append(1) or real())
+    events = list(model.fit_iter(X, y, epochs=2))
+    assert len(drawn) == 2 * 4
+    assert events[0].steps == 4 * 4  # 25 rows per partition -> 4 batches of <= 7
+
+
+def test_no_dropout_is_the_same_for_both_schemes():
+    X, y = blobs()
+    a = DropoutMLP((8, 6, 3), dropout="chapter", partitions=1, seed=4)
+    b = DropoutMLP((8, 6, 3), dropout="inverted", seed=4)
+    a.fit(X, y, epochs=2)
+    b.fit(X, y, epochs=2)
+    np.testing.assert_array_equal(a.weights_[0], b.weights_[0])
+
+
+def test_max_norm_caps_every_incoming_weight_vector():
+    X, y = blobs()
+    model = DropoutMLP((8, 16, 3), learning_rate=2.0, max_norm=0.5, seed=0)
+    model.fit(X, y, epochs=3)
+    for W in model.weights_:
+        assert np.linalg.norm(W, axis=1).max() <= 0.5 + 1e-6
+
+
+def test_fit_iter_reports_steps_and_epochs_and_can_stop_early():
+    X, y = blobs(n=95)
+    model = DropoutMLP((8, 6, 3), batch_size=10, seed=0)
+    before = model.weights_[0].copy()
+    events = []
+    for event in model.fit_iter(X, y, epochs=3):
+        events.append(event)
+        if len(events) == 4:
+            break
+    assert [e.kind for e in events] == ["step"] * 4
+    assert [e.step for e in events] == [1, 2, 3, 4] and events[0].steps == 10
+    assert events[3].fraction == pytest.approx(4 / 30)
+    assert model.epochs_trained_ == 0 and model.history_ == []
+    assert not np.array_equal(model.weights_[0], before)
+
+
+def test_callback_returning_true_stops_fit():
+    X, y = blobs()
+    model = DropoutMLP((8, 6, 3), batch_size=10, seed=0)
+    seen = []
+    history = model.fit(X, y, epochs=5, callback=lambda e: seen.append(e) or e.kind == "epoch")
+    assert len(history) == 1 and model.epochs_trained_ == 1
+    assert seen[-1].kind == "epoch" and seen[-1].metrics is history[0]
+
+
+def test_learning_rate_decays_per_epoch(monkeypatch):
+    X, y = blobs(n=20)
+    model = DropoutMLP((8, 6, 3), batch_size=20, learning_rate=0.4, lr_decay=0.5, seed=0)
+    rates = []
+    real = model._train_batch
+    monkeypatch.setattr(
+        model, "_train_batch", lambda x, t, lr, m: rates.append(lr) or real(x, t, lr, m)
+    )
+    model.fit(X, y, epochs=3)
+    assert rates == [0.4, 0.2, 0.1]
+
+
+def test_evaluate_reports_accuracy_loss_and_confusion():
+    X, y = blobs()
+    model = DropoutMLP((8, 16, 3), seed=0)
+    model.fit(X, y, epochs=10)
+    result = model.evaluate(X, y)
+    assert result.confusion.shape == (3, 3) and result.n_samples == len(X)
+    assert result.accuracy == pytest.approx(np.mean(model.predict(X) == y))
+    assert result.loss > 0
+
+
+# --- model files ---------------------------------------------------------------------------
+
+
+def test_save_load_round_trip_keeps_predictions_and_history(tmp_path):
+    X, y = blobs()
+    model = DropoutMLP((8, 7, 5, 3), activation="relu", keep_hidden=0.5, max_norm=3.0, seed=0)
+    model.fit(X, y, epochs=2, validation_data=(X, y))
+    path = model.save(tmp_path / "model.npz")
+    for loaded in (DropoutMLP.load(path), load_model(path)):
+        assert repr(loaded) == repr(model) and loaded.config() == model.config()
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+        assert loaded.epochs_trained_ == 2 and loaded.history_ == model.history_
+    loaded.fit(X, y, epochs=1)  # training can go on
+    assert loaded.epochs_trained_ == 3
+
+
+def test_load_model_rejects_a_file_of_the_other_engine(tmp_path):
+    from dropout_py import NeuralNetwork
+
+    path = NeuralNetwork(3, 2, 4, 0.1, seed=0).save(tmp_path / "nn.npz")
+    assert isinstance(load_model(path), NeuralNetwork)
+    with pytest.raises(ValueError, match="holds a NeuralNetwork, not a DropoutMLP"):
+        DropoutMLP.load(path)
+
+
+def test_load_rejects_weights_that_do_not_fit_the_settings(tmp_path):
+    model = DropoutMLP((8, 7, 3), seed=0)
+    model.weights_[1] = np.zeros((3, 6), dtype=np.float32)
+    path = model.save(tmp_path / "model.npz")
+    with pytest.raises(
+        ValueError, match="parameter 'W1' has shape \\(3, 6\\), expected \\(3, 7\\)"
+    ):
+        DropoutMLP.load(path)
+
+
+# --- invalid arguments ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"layer_sizes": (784,)}, "layer_sizes needs at least an input and an output size"),
+        ({"layer_sizes": (784, 0, 10)}, "each layer size must be a positive integer, got 0"),
+        ({"activation": "tanh"}, "activation must be one of 'sigmoid', 'relu', got 'tanh'"),
+        ({"loss": "mse"}, "loss must be one of 'squared_error', 'cross_entropy', got 'mse'"),
+        ({"keep_input": 0}, "keep_input must be in \\(0, 1\\], got 0"),
+        ({"keep_hidden": 1.1}, "keep_hidden must be in \\(0, 1\\], got 1.1"),
+        ({"dropout": "gaussian"}, "dropout must be one of 'inverted', 'chapter', got 'gaussian'"),
+        ({"partitions": 0}, "partitions must be a positive integer, got 0"),
+        ({"learning_rate": -1}, "learning_rate must be a positive number, got -1"),
+        ({"momentum": 1}, "momentum must be in \\[0, 1\\), got 1"),
+        ({"lr_decay": 0}, "lr_decay must be in \\(0, 1\\], got 0"),
+        ({"max_norm": 0}, "max_norm must be a positive number, got 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"init": "zeros"}, "init must be one of 'auto', 'scaled', 'chapter', 'he', got 'zeros'"),
+        ({"dtype": "float16"}, "dtype must be one of 'float32', 'float64', got 'float16'"),
+        ({"blas_threads": 0}, "blas_threads must be a positive integer, got 0"),
+    ],
+)
+def test_constructor_rejects(kwargs, message):
+    with pytest.raises(ValueError, match=f"^{message}"):
+        DropoutMLP(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.ones((5, 7)), np.zeros(5, int), "X must have shape \\(n, 8\\) with n >= 1"),
+        (np.ones((0, 8)), np.zeros(0, int), "X must have shape \\(n, 8\\) with n >= 1"),
+        (np.ones((5, 8)), np.zeros(4, int), "X has 5 rows but y has 4"),
+        (np.ones((5, 8)), np.full(5, 3), "class labels y must be integers in \\[0, 3\\)"),
+        (np.ones((5, 8)), np.zeros(5), "class labels y must be integers in \\[0, 3\\)"),
+        (np.ones((5, 8)), np.zeros((5, 2)), "y must have shape \\(n,\\) or \\(n, 3\\)"),
+        (np.full((5, 8), "a"), np.zeros(5, int), "X must hold numbers, got dtype <U1"),
+    ],
+)
+def test_fit_rejects(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        DropoutMLP((8, 4, 3), seed=0).fit(X, y)
+
+
+def test_fit_rejects_bad_epochs_and_validation_data():
+    X, y = blobs()
+    model = DropoutMLP((8, 4, 3), seed=0)
+    with pytest.raises(ValueError, match="^epochs must be a positive integer, got 0$"):
+        model.fit(X, y, epochs=0)
+    with pytest.raises(ValueError, match="X must have shape \\(n, 8\\)"):
+        model.fit(X, y, validation_data=(np.ones((3, 2)), np.zeros(3, int)))
