@@ -83,8 +83,9 @@ class ProgressBar:
             frac = min(max(done / self.total, 0.0), 1.0)
             filled = round(frac * self.width)
             bar = "#" * filled + "." * (self.width - filled)
-            counts = f"{shown:.1f}/{self.total / self.scale:.1f} {self.unit}".rstrip()
+            digits = 1 if self.scale != 1 else 0
+            counts = f"{shown:.{digits}f}/{self.total / self.scale:.{digits}f} {self.unit}".rstrip()
             text = f"{self.label} [{bar}] {frac:4.0%} {counts} {elapsed:.1f}s"
         else:
-            text = f"{self.label} {shown:.1f} {self.unit} {elapsed:.1f}s".replace("  ", " ")
+            text = " ".join(filter(None, (self.label, f"{shown:g}", self.unit, f"{elapsed:.1f}s")))
         return f"{text} {self.suffix}".rstrip()

