@@ -1,0 +1,84 @@
+"""The :class:`Figure` object every drawing function returns: SVG text that shows itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ._svg import esc
+
+
+class Figure:
+    """A finished figure: SVG text plus what Jupyter, the site and the command line need.
+
+    Jupyter and the site's live cells call :meth:`_repr_html_` (or :meth:`_repr_svg_`), the
+    command line calls :meth:`save`. The text is fixed at construction: the same input always
+    gives the same :attr:`svg`.
+
+    Parameters
+    ----------
+    svg : str
+        The complete ``<svg>`` document.
+    kind : str
+        What was drawn (``"network"``, ``"learning_curves"``...).
+    title : str
+        The figure's accessible name (its ``<title>``).
+    width, height : float
+        Size in CSS pixels.
+    caption : str, optional
+        A sentence shown under the figure in HTML output.
+    """
+
+    def __init__(
+        self,
+        svg: str,
+        *,
+        kind: str,
+        title: str,
+        width: float,
+        height: float,
+        caption: str | None = None,
+    ) -> None:
+        self._svg = svg
+        self.kind = kind
+        self.title = title
+        self.width = width
+        self.height = height
+        self.caption = caption
+
+    @property
+    def svg(self) -> str:
+        """The SVG document as text."""
+        return self._svg
+
+    def _repr_svg_(self) -> str:
+        return self._svg
+
+    def _repr_html_(self) -> str:
+        caption = f"<figcaption>{esc(self.caption)}</figcaption>" if self.caption else ""
+        return (
+            f'<figure class="dp-figure" style="margin:0;max-width:100%;overflow-x:auto">'
+            f"{self._svg}{caption}</figure>"
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the SVG to ``path`` (UTF-8) and return the path.
+
+        The text goes to a temporary file next to ``path`` first and then replaces it, so a
+        reader never sees half a file.
+        """
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        try:
+            tmp.write_text(self._svg, encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
+
+    def __repr__(self) -> str:
+        size = len(self._svg.encode("utf-8")) / 1024
+        return (
+            f"<Figure {self.kind} {self.title!r}: {self.width:g}x{self.height:g} px, "
+            f"{size:.1f} KiB SVG; .save(path) writes it>"
+        )

@@ -1,0 +1,614 @@
+"""Network diagrams: layers of nodes joined by edges, with dropped nodes crossed out.
+
+Nodes are labelled like the chapter: ``i1, i2, ...`` for inputs, ``h1, h2, ...`` for the hidden
+layer (``h1.1, h1.2, ..., h2.1, ...`` when there are several: hidden layer, then node) and
+``o1, o2, ...`` for outputs. A dropped node is drawn dashed, faded and crossed out; its edges are
+dashed and faded. A bias node is a square labelled ``b`` and is never dropped. Layers with more
+than ten nodes show the first six and the last three around a gap.
+
+Every node is a ``<g class="dp-node">`` with ``data-layer``, ``data-index``, ``data-label`` and
+``data-dropped``; every edge a ``<line class="dp-edge">`` with ``data-src``, ``data-dst`` and
+``data-dropped``, so a test (or a curious reader) can count them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dropout_py._random import SeedLike, resolve_rng
+from dropout_py.thinning import check_keep_fraction, sample_active_indices
+
+from . import _svg
+from ._figure import Figure
+from ._svg import el, group, text
+
+_MAX_SHOWN = 10
+_HEAD, _TAIL = 6, 3
+_MAX_WIDTH = 700.0
+
+
+@dataclass(frozen=True)
+class _Layer:
+    heading: str
+    prefix: str
+    size: int
+    dropped: frozenset[int]
+    bias: bool = False
+
+    def label(self, index: int) -> str:
+        return f"{self.prefix}{index + 1}"
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _check_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(layer_sizes, str | bytes) or not isinstance(layer_sizes, Iterable):
+        raise ValueError(f"layer_sizes must be a sequence of node counts, got {layer_sizes!r}")
+    sizes = tuple(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"layer_sizes needs at least 2 layers (input and output), got {len(sizes)}"
+        )
+    for k, size in enumerate(sizes):
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"layer_sizes[{k}] must be a positive integer, got {size!r}")
+    return tuple(int(s) for s in sizes)
+
+
+def _check_indices(values: Iterable[Any], n: int, what: str) -> frozenset[int]:
+    """Return ``values`` as a set of node indices in ``range(n)``, naming ``what`` on error."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValueError(f"{what} must be an iterable of node indices, got {values!r}")
+    result = set()
+    for value in np.asarray(list(values), dtype=object).ravel():
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{what} must hold integer node indices, got {value!r}")
+        if not 0 <= value < n:
+            raise ValueError(f"{what} contains {value}, but the layer has {n} nodes (0..{n - 1})")
+        result.add(int(value))
+    return frozenset(result)
+
+
+def _check_dropped(dropped: Sequence[Any] | None, sizes: tuple[int, ...]) -> list[frozenset[int]]:
+    if dropped is None:
+        return [frozenset()] * len(sizes)
+    if isinstance(dropped, str | bytes) or not isinstance(dropped, Sequence):
+        raise ValueError(f"dropped must be a sequence with one entry per layer, got {dropped!r}")
+    if len(dropped) != len(sizes):
+        raise ValueError(
+            f"dropped must have one entry per layer ({len(sizes)}), got {len(dropped)}"
+        )
+    result = []
+    for k, (entry, size) in enumerate(zip(dropped, sizes, strict=True)):
+        indices = frozenset() if entry is None else _check_indices(entry, size, f"dropped[{k}]")
+        if len(indices) == size:
+            raise ValueError(f"dropped[{k}] drops all {size} nodes of layer {k}; keep at least one")
+        result.append(indices)
+    return result
+
+
+def _check_names(layer_names: Sequence[str] | None, n: int) -> list[str]:
+    if layer_names is None:
+        hidden = n - 2
+        middle = ["hidden"] if hidden == 1 else [f"hidden {k}" for k in range(1, hidden + 1)]
+        return ["input", *middle, "output"]
+    names = [str(name) for name in layer_names]
+    if len(names) != n:
+        raise ValueError(f"layer_names must have one name per layer ({n}), got {len(names)}")
+    return names
+
+
+def _make_layers(
+    sizes: tuple[int, ...], dropped: list[frozenset[int]], names: list[str], bias: bool
+) -> list[_Layer]:
+    hidden = len(sizes) - 2
+    prefixes = ["i", *(["h"] if hidden == 1 else [f"h{k}." for k in range(1, hidden + 1)]), "o"]
+    last = len(sizes) - 1
+    return [
+        _Layer(names[k], prefixes[k], sizes[k], dropped[k], bias=bias and k < last)
+        for k in range(len(sizes))
+    ]
+
+
+# --- layout and drawing ----------------------------------------------------------------------
+
+
+def _slots(layer: _Layer) -> list[tuple[str, int]]:
+    """Return what one column shows, top to bottom: ("node", i), ("gap", hidden), ("bias", 0)."""
+    n = layer.size
+    if n <= _MAX_SHOWN:
+        slots = [("node", i) for i in range(n)]
+    else:
+        slots = [("node", i) for i in range(_HEAD)]
+        slots.append(("gap", n - _HEAD - _TAIL))
+        slots += [("node", i) for i in range(n - _TAIL, n)]
+    if layer.bias:
+        slots.append(("bias", 0))
+    return slots
+
+
+def _positions(
+    layers: list[_Layer], box: tuple[float, float, float, float], r: float
+) -> list[dict[tuple[str, int], tuple[float, float]]]:
+    """Centre of every slot, per layer, keyed like :func:`_slots`."""
+    x0, y0, w, h = box
+    inset = max(r + 4, 34.0)
+    step_x = (w - 2 * inset) / (len(layers) - 1)
+    most = max(len(_slots(layer)) for layer in layers)
+    step_y = min(2.8 * r, h / most)
+    result = []
+    for k, layer in enumerate(layers):
+        slots = _slots(layer)
+        cx = x0 + inset + k * step_x
+        top = y0 + (h - step_y * len(slots)) / 2 + step_y / 2
+        result.append({slot: (cx, top + j * step_y) for j, slot in enumerate(slots)})
+    return result
+
+
+def _trimmed(a: tuple[float, float], b: tuple[float, float], r: float) -> dict[str, float]:
+    """Line from circle ``a`` to circle ``b`` (both radius ``r``), touching their rims."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+    ux, uy = dx / length * r, dy / length * r
+    return {"x1": a[0] + ux, "y1": a[1] + uy, "x2": b[0] - ux, "y2": b[1] - uy}
+
+
+def _edges(layers: list[_Layer], pos: list[dict], r: float) -> list[str]:
+    active, dropped = [], []
+    for k in range(len(layers) - 1):
+        src_layer, dst_layer = layers[k], layers[k + 1]
+        for (kind, i), a in pos[k].items():
+            if kind == "gap":
+                continue
+            src = "b" if kind == "bias" else src_layer.label(i)
+            src_dropped = kind == "node" and i in src_layer.dropped
+            for (dst_kind, j), b in pos[k + 1].items():
+                if dst_kind != "node":
+                    continue
+                is_dropped = src_dropped or j in dst_layer.dropped
+                line = el(
+                    "line",
+                    class_="dp-edge dp-dropped" if is_dropped else "dp-edge",
+                    data_layer=k,
+                    data_src=src,
+                    data_dst=dst_layer.label(j),
+                    data_dropped=int(is_dropped),
+                    **_trimmed(a, b, r),
+                )
+                (dropped if is_dropped else active).append(line)
+    return [
+        group(dropped, stroke="currentColor", stroke_opacity=".3", stroke_dasharray="4 3"),
+        group(active, stroke="currentColor", stroke_opacity=".55", stroke_width="1.2"),
+    ]
+
+
+def _cross(x: float, y: float, r: float) -> str:
+    """An X over a node whose arms stop short of the centre, so the label stays readable."""
+    n = _svg.num
+    arms = []
+    for sx, sy in ((-1, -1), (1, 1), (1, -1), (-1, 1)):
+        a, b = 0.42 * r, 0.95 * r
+        arms.append(f"M{n(x + sx * a)} {n(y + sy * a)}L{n(x + sx * b)} {n(y + sy * b)}")
+    return el(
+        "path",
+        d="".join(arms),
+        stroke_width="2.2",
+        stroke_linecap="round",
+        **_svg.paint(stroke="drop"),
+    )
+
+
+def _node(layer: _Layer, k: int, i: int, c: tuple[float, float], r: float) -> str:
+    x, y = c
+    is_dropped = i in layer.dropped
+    label = layer.label(i)
+    size = max(8.0, min(12.0, r * (0.78 if len(label) < 4 else 0.6)))
+    if is_dropped:
+        disc = el(
+            "circle",
+            cx=x,
+            cy=y,
+            r=float(r),
+            fill="none",
+            stroke="currentColor",
+            stroke_width="1.3",
+            stroke_dasharray="3 2.5",
+            opacity=".6",
+        )
+        parts = [
+            disc,
+            text(x, y, label, dy=".35em", text_anchor="middle", font_size=size, opacity=".7"),
+            _cross(x, y, r),
+        ]
+    else:
+        disc = el(
+            "circle",
+            cx=x,
+            cy=y,
+            r=float(r),
+            stroke="currentColor",
+            stroke_width="1.5",
+            fill_opacity=".16",
+            **_svg.paint(fill="accent"),
+        )
+        parts = [disc, text(x, y, label, dy=".35em", text_anchor="middle", font_size=size)]
+    return group(
+        parts,
+        class_="dp-node dp-dropped" if is_dropped else "dp-node",
+        data_layer=k,
+        data_index=i,
+        data_label=label,
+        data_dropped=int(is_dropped),
+    )
+
+
+def _bias_node(k: int, c: tuple[float, float], r: float) -> str:
+    x, y = c
+    s = r * 0.9
+    box = el(
+        "rect",
+        x=x - s,
+        y=y - s,
+        width=2 * s,
+        height=2 * s,
+        rx="3",
+        stroke="currentColor",
+        stroke_width="1.5",
+        fill_opacity=".2",
+        **_svg.paint(fill="bias"),
+    )
+    label = text(x, y, "b", dy=".35em", text_anchor="middle", font_size=max(8.0, r * 0.8))
+    return group([box, label], class_="dp-bias", data_layer=k, data_label="b")
+
+
+def _gap(c: tuple[float, float], r: float, count: int) -> str:
+    x, y = c
+    dots = [el("circle", cx=x, cy=y + dy * r * 0.55, r=max(1.5, r * 0.12)) for dy in (-1, 0, 1)]
+    return group(dots, class_="dp-gap", data_hidden=count, opacity=".7")
+
+
+def _footer(layer: _Layer) -> str | None:
+    if layer.dropped:
+        return f"{layer.size - len(layer.dropped)} of {layer.size} kept"
+    if layer.size > _MAX_SHOWN:
+        return f"{layer.size} nodes"
+    return None
+
+
+def _draw(layers: list[_Layer], box: tuple[float, float, float, float], r: float) -> list[str]:
+    """Draw one network into ``box`` = (x, y, width, height), headings and footers included."""
+    x0, y0, w, h = box
+    head, foot = 20.0, 18.0 if any(_footer(layer) for layer in layers) else 4.0
+    pos = _positions(layers, (x0, y0 + head, w, h - head - foot), r)
+    out = _edges(layers, pos, r)
+    for k, layer in enumerate(layers):
+        for (kind, i), c in pos[k].items():
+            if kind == "node":
+                out.append(_node(layer, k, i, c, r))
+            elif kind == "bias":
+                out.append(_bias_node(k, c, r))
+            else:
+                out.append(_gap(c, r, i))
+        cx = next(iter(pos[k].values()))[0]
+        out.append(text(cx, y0 + 13, layer.heading, text_anchor="middle", font_weight="600"))
+        note = _footer(layer)
+        if note:
+            out.append(
+                text(cx, y0 + h - 4, note, text_anchor="middle", font_size=10.5, class_="dp-muted")
+            )
+    return out
+
+
+# --- descriptions ----------------------------------------------------------------------------
+
+
+def _shape(layers: list[_Layer]) -> str:
+    return "-".join(str(layer.size) for layer in layers)
+
+
+def _dropped_labels(layers: list[_Layer]) -> list[str]:
+    return [layer.label(i) for layer in layers for i in sorted(layer.dropped)]
+
+
+def _count_edges(layers: list[_Layer]) -> tuple[int, int]:
+    """Total and dropped edges of the whole network (elided nodes included)."""
+    total = dropped = 0
+    for a, b in itertools.pairwise(layers):
+        total += (a.size + a.bias) * b.size
+        kept_b = b.size - len(b.dropped)
+        dropped += (a.size + a.bias) * b.size - (a.size - len(a.dropped) + a.bias) * kept_b
+    return total, dropped
+
+
+def _describe(layers: list[_Layer]) -> str:
+    counts = ", ".join(f"{layer.size} {layer.heading}" for layer in layers)
+    total, n_dropped = _count_edges(layers)
+    bias = " A bias node (square, b) feeds the next layer." if layers[0].bias else ""
+    labels = _dropped_labels(layers)
+    if not labels:
+        return f"A {_shape(layers)} network: {counts} nodes, {total} edges.{bias}"
+    shown = ", ".join(labels[:20]) + (", ..." if len(labels) > 20 else "")
+    return (
+        f"A {_shape(layers)} network: {counts} nodes, {total} edges.{bias} "
+        f"Dropped (crossed out, dashed): {shown}; {n_dropped} of {total} edges are inactive."
+    )
+
+
+def _title(layers: list[_Layer]) -> str:
+    labels = _dropped_labels(layers)
+    if not labels:
+        return f"{_shape(layers)} network"
+    shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
+    return f"{_shape(layers)} network with {shown} dropped"
+
+
+# --- public figures --------------------------------------------------------------------------
+
+
+def _single(layers: list[_Layer], title: str | None) -> Figure:
+    n = len(layers)
+    r = 16.0
+    gap = min(150.0, (_MAX_WIDTH - 108) / (n - 1))
+    width = 108 + gap * (n - 1)
+    most = max(len(_slots(layer)) for layer in layers)
+    top = 34.0 if title else 8.0
+    height = top + 20 + most * 2.8 * r + 24
+    body = []
+    if title:
+        body.append(
+            text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")
+        )
+    body += _draw(layers, (20, top, width - 40, height - top - 4), r)
+    desc = _describe(layers)
+    name = title or _title(layers)
+    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="network")
+    return Figure(svg, kind="network", title=name, width=width, height=height, caption=desc)
+
+
+def network_diagram(
+    layer_sizes: Sequence[int],
+    dropped: Sequence[Iterable[int] | None] | None = None,
+    *,
+    layer_names: Sequence[str] | None = None,
+    title: str | None = None,
+    bias: bool = False,
+) -> Figure:
+    """Draw a fully connected network, optionally with dropped nodes.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int, length L >= 2
+        Nodes per layer, input first, e.g. ``(3, 4, 2)``.
+    dropped : sequence of length L, optional
+        For each layer an iterable of 0-based indices of dropped nodes (or ``None``).
+        ``[[1], None, None]`` drops ``i2``.
+    layer_names : sequence of str, length L, optional
+        Column headings; ``input``, ``hidden``, ``output`` by default.
+    title : str, optional
+        Shown above the diagram; an automatic title still names the figure for screen readers.
+    bias : bool
+        Append a bias node (never dropped) to every layer but the last.
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    ValueError
+        For fewer than two layers, a non-positive size, a dropped index out of range, a layer
+        with every node dropped, or lengths that do not match ``layer_sizes``.
+
+    Examples
+    --------
+    >>> fig = network_diagram((3, 4, 2), [[1], [], []])
+    >>> fig.svg.count('class="dp-node dp-dropped"')
+    1
+    """
+    sizes = _check_sizes(layer_sizes)
+    layers = _make_layers(
+        sizes, _check_dropped(dropped, sizes), _check_names(layer_names, len(sizes)), bias
+    )
+    return _single(layers, title)
+
+
+def _attribute(nn: object, name: str) -> Any:
+    try:
+        return getattr(nn, name)
+    except AttributeError:
+        raise TypeError(
+            f"{type(nn).__name__} has no attribute {name!r}; expected a chapter-style "
+            "NeuralNetwork (no_of_in_nodes, no_of_hidden_nodes, no_of_out_nodes, wih, who, bias)"
+        ) from None
+
+
+def _check_shape(nn: object, name: str, expected: tuple[int, int]) -> None:
+    matrix = getattr(nn, name, None)
+    if matrix is not None and np.shape(matrix) != expected:
+        raise ValueError(
+            f"nn.{name} has shape {np.shape(matrix)}, but the node counts and bias ask for "
+            f"{expected}"
+        )
+
+
+def _from_network(nn: object) -> tuple[tuple[int, int, int], list[frozenset[int]], bool]:
+    """Return layer sizes, dropped indices and the bias flag of a chapter-style network."""
+    n_in, n_hidden, n_out = (
+        int(_attribute(nn, f"no_of_{part}_nodes")) for part in ("in", "hidden", "out")
+    )
+    bias_node = 1 if _attribute(nn, "bias") else 0
+    _check_shape(nn, "wih", (n_hidden, n_in + bias_node))
+    _check_shape(nn, "who", (n_out, n_hidden + bias_node))
+    active_in = getattr(nn, "active_input_indices", None)
+    active_hidden = getattr(nn, "active_hidden_indices", None)
+    if active_in is None and active_hidden is None:
+        return (n_in, n_hidden, n_out), [frozenset()] * 3, bool(bias_node)
+    if active_in is None or active_hidden is None:
+        raise ValueError(
+            "nn.active_input_indices and nn.active_hidden_indices must both be set (a thinned "
+            "network) or both be None (the full network)"
+        )
+    sizes = (
+        int(_attribute(nn, "no_of_in_nodes_orig")),
+        int(_attribute(nn, "no_of_hidden_nodes_orig")),
+        n_out,
+    )
+    dropped = []
+    for active, size, current, name in (
+        (active_in, sizes[0], n_in, "active_input_indices"),
+        (active_hidden, sizes[1], n_hidden, "active_hidden_indices"),
+    ):
+        kept = _check_indices(active, size, f"nn.{name}")
+        if len(kept) != current:
+            raise ValueError(
+                f"nn.{name} keeps {len(kept)} nodes, but the thinned layer has {current}"
+            )
+        dropped.append(frozenset(range(size)) - kept)
+    return sizes, [*dropped, frozenset()], bool(bias_node)
+
+
+def network_diagram_from(nn: object, *, title: str | None = None) -> Figure:
+    """Draw a chapter-style ``NeuralNetwork`` as it is now, full or thinned.
+
+    The network is read by duck typing: ``no_of_in_nodes``, ``no_of_hidden_nodes``,
+    ``no_of_out_nodes``, ``bias`` and, when present, ``wih`` (hidden, in + bias_node) and ``who``
+    (out, hidden + bias_node) for a consistency check. Between ``dropout_weight_matrices()`` and
+    ``weight_matrices_reset()`` the thinned network is active: ``no_of_in_nodes_orig``,
+    ``no_of_hidden_nodes_orig``, ``active_input_indices`` and ``active_hidden_indices`` then say
+    which nodes are kept, and the others are drawn as dropped. A bias node, when ``bias`` is set,
+    is drawn as a square and never dropped.
+
+    Parameters
+    ----------
+    nn : NeuralNetwork-like object
+    title : str, optional
+        Shown above the diagram.
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    TypeError
+        If ``nn`` lacks one of the attributes above.
+    ValueError
+        If the weight shapes or the active indices do not match the node counts.
+    """
+    sizes, dropped, bias = _from_network(nn)
+    layers = _make_layers(sizes, dropped, _check_names(None, 3), bias)
+    return _single(layers, title)
+
+
+def _check_fractions(keep_fractions: float | Sequence[float], n: int) -> list[float]:
+    if isinstance(keep_fractions, numbers.Real):
+        return [check_keep_fraction(keep_fractions, "keep_fractions")] * n
+    fractions = list(keep_fractions)
+    if len(fractions) != n:
+        raise ValueError(
+            f"keep_fractions must be one number or one per layer except the output ({n}), "
+            f"got {len(fractions)}"
+        )
+    return [check_keep_fraction(f, f"keep_fractions[{k}]") for k, f in enumerate(fractions)]
+
+
+def thinned_networks(
+    layer_sizes: Sequence[int],
+    keep_fractions: float | Sequence[float],
+    *,
+    count: int = 3,
+    seed: SeedLike = None,
+) -> Figure:
+    """Draw ``count`` randomly thinned versions of one network side by side.
+
+    Each panel keeps ``max(1, int(n * keep))`` random nodes of every layer but the output, drawn
+    with :func:`dropout_py.thinning.sample_active_indices` (the same sampling the networks use).
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int, length L >= 2
+        Nodes per layer, input first.
+    keep_fractions : float or sequence of float, length L - 1
+        Fraction of nodes kept in (0, 1], one number for all layers or one per layer except
+        the output (the chapter's ``active_input_percentage``, ``active_hidden_percentage``).
+    count : int
+        Number of thinned networks, 1 to 12 (three per row).
+    seed : int, numpy.random.Generator or None
+        Randomness; the same seed gives the same figure.
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    ValueError
+        For invalid sizes, fractions or count.
+    """
+    sizes = _check_sizes(layer_sizes)
+    fractions = _check_fractions(keep_fractions, len(sizes) - 1)
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or not 1 <= count <= 12:
+        raise ValueError(f"count must be an integer from 1 to 12, got {count!r}")
+    rng = resolve_rng(seed)
+    names = _check_names(None, len(sizes))
+    networks = []
+    for _ in range(count):
+        dropped = [
+            frozenset(range(n)) - {int(i) for i in sample_active_indices(rng, n, f)}
+            for n, f in zip(sizes, fractions, strict=False)
+        ]
+        networks.append(_make_layers(sizes, [*dropped, frozenset()], names, False))
+    return _panels(networks, sizes, fractions)
+
+
+def _panels(networks: list[list[_Layer]], sizes: tuple[int, ...], fractions: list[float]) -> Figure:
+    columns = min(len(networks), 3)
+    rows = -(-len(networks) // columns)
+    r = 12.0
+    panel_w = min(_MAX_WIDTH / columns, 40 + 110 * (len(sizes) - 1))
+    most = max(len(_slots(layer)) for layer in networks[0])
+    panel_h = 20 + 20 + most * 2.8 * r + 20
+    width, height = panel_w * columns, panel_h * rows + 8
+    body = []
+    for p, layers in enumerate(networks):
+        x, y = (p % columns) * panel_w, (p // columns) * panel_h + 4
+        body.append(
+            text(
+                x + panel_w / 2,
+                y + 14,
+                f"thinned network {p + 1}",
+                text_anchor="middle",
+                font_style="italic",
+            )
+        )
+        inner = _draw(layers, (x + 10, y + 22, panel_w - 20, panel_h - 26), r)
+        body.append(group(inner, class_="dp-panel", data_panel=p))
+        if p % columns:
+            body.append(
+                el(
+                    "line",
+                    x1=x,
+                    y1=y + 6,
+                    x2=x,
+                    y2=y + panel_h - 6,
+                    stroke="currentColor",
+                    stroke_opacity=".2",
+                )
+            )
+    keep = ", ".join(f"{f:g}" for f in fractions)
+    name = f"{len(networks)} random thinned versions of a {_shape(networks[0])} network"
+    desc = f"{name}, keep fractions {keep} (input and hidden layers). " + " ".join(
+        f"Network {p + 1} drops {', '.join(_dropped_labels(layers)) or 'nothing'}."
+        for p, layers in enumerate(networks)
+    )
+    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="thinned")
+    return Figure(
+        svg, kind="thinned_networks", title=name, width=width, height=height, caption=desc
+    )
