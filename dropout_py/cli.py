@@ -42,6 +42,7 @@ _SETTING_OPTIONS = {
     "train_size": "train_size",
     "partitions": "partitions",
     "bias": "bias",
+    "backprop": "backprop",
     "activation": "activation",
     "loss": "loss",
     "batch_size": "batch_size",
@@ -95,6 +96,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     fast.add_argument("--dtype", choices=["float32", "float64"])
     tutorial = p.add_argument_group("tutorial engine only")
     tutorial.add_argument("--bias", type=float, metavar="F", help="value of the bias nodes")
+    tutorial.add_argument(
+        "--backprop",
+        choices=["chapter", "gradient"],
+        help="hidden-layer update: the chapter's rule (default) or the exact gradient",
+    )
     out = p.add_argument_group("output")
     _add_data_dir(out)
     out.add_argument("--save", metavar="PATH", help="write the trained model (.npz)")
@@ -161,7 +167,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         _print_summary(result, saved)
-    return 130 if result.interrupted else 0
+    return 130 if result.stopped_early else 0
 
 
 def _write_plots(result, folder: Path) -> list[Path]:
@@ -184,7 +190,8 @@ def _describe(settings) -> str:
         dropout = f"keep input {settings.keep_input}, keep hidden {settings.keep_hidden}"
     if settings.engine == "tutorial":
         return f"tutorial engine, {layers}, lr {settings.learning_rate}, {dropout}, " + (
-            f"{settings.partitions} partitions, init {settings.init}, seed {settings.seed}"
+            f"{settings.partitions} partitions, init {settings.init}, backprop "
+            f"{settings.backprop}, seed {settings.seed}"
         )
     return (
         f"fast engine, {layers} {settings.activation}/{settings.loss}, lr {settings.learning_rate}"
@@ -195,7 +202,7 @@ def _describe(settings) -> str:
 
 def _print_summary(result, saved: list[Path]) -> None:
     epochs = len(result.history)
-    stopped = f" (interrupted; {result.settings.epochs} asked)" if result.interrupted else ""
+    stopped = f" (stopped early; {result.settings.epochs} asked)" if result.stopped_early else ""
     print(f"run       {_describe(result.settings)}")
     print(
         f"epochs    {epochs}{stopped}: {result.seconds_per_epoch:.2f} s per epoch, "

@@ -39,6 +39,7 @@ class RunSettings:
     train_size: int | None = None  # first N training images; the test set stays whole
     partitions: int = 10  # tutorial: no_of_dropout_tests; fast: parts for dropout="chapter"
     bias: float | None = None  # tutorial
+    backprop: str = "chapter"  # tutorial: "chapter" or "gradient"
     activation: str = "sigmoid"  # fast
     loss: str = "cross_entropy"  # fast
     batch_size: int = 100  # fast
@@ -68,7 +69,7 @@ PRESETS: dict[str, RunSettings] = {
 }
 
 FAST_ONLY = ("activation", "loss", "batch_size", "momentum", "lr_decay", "max_norm", "dropout")
-TUTORIAL_ONLY = ("bias",)
+TUTORIAL_ONLY = ("bias", "backprop")
 
 
 @dataclass
@@ -85,8 +86,9 @@ class RunResult:
         Scores of the final model.
     seconds_total : float
         Wall-clock time of training and per-epoch scoring.
-    interrupted : bool
-        True if Ctrl-C stopped the run early (the model is what was trained until then).
+    stopped_early : bool
+        True if Ctrl-C or ``on_event`` ended the run before its last epoch (the model is what
+        was trained until then).
     """
 
     settings: RunSettings
@@ -95,7 +97,7 @@ class RunResult:
     train: Evaluation | None = None
     test: Evaluation | None = None
     seconds_total: float = 0.0
-    interrupted: bool = False
+    stopped_early: bool = False
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -113,7 +115,7 @@ class RunResult:
             "epochs": len(self.history),
             "seconds_per_epoch": self.seconds_per_epoch,
             "seconds_total": self.seconds_total,
-            "interrupted": self.interrupted,
+            "stopped_early": self.stopped_early,
             "settings": dataclasses.asdict(self.settings),
             "history": self.history,
         }
@@ -145,6 +147,7 @@ def build_model(
             settings.learning_rate,
             settings.bias,
             init=init,
+            backprop=settings.backprop,
             seed=settings.seed,
         )
     return DropoutMLP(
@@ -171,7 +174,7 @@ def run(
     data: MNIST,
     *,
     model: NeuralNetwork | DropoutMLP | None = None,
-    on_event: Callable[[TrainingEvent], None] | None = None,
+    on_event: Callable[[TrainingEvent], bool | None] | None = None,
 ) -> RunResult:
     """Train the model ``settings`` describe on ``data``, scoring train and test every epoch.
 
@@ -183,13 +186,14 @@ def run(
     model : NeuralNetwork or DropoutMLP, optional
         The untrained model, if the caller built it already with :func:`build_model`.
     on_event : callable, optional
-        Receives every step and epoch event (epoch events carry the epoch's record).
+        Receives every step and epoch event (epoch events carry the epoch's record); returning
+        ``True`` stops the run after that step.
 
     Returns
     -------
     RunResult
-        Ctrl-C during training ends the run early with ``interrupted=True``; the model and
-        history so far are kept and scored.
+        Ctrl-C during training, or ``on_event`` asking to stop, ends the run early with
+        ``stopped_early=True``; the model and history so far are kept and scored.
     """
     n = settings.train_size or len(data.train_images)
     train_x, train_y = data.train_images[:n], data.train_labels[:n]
@@ -200,8 +204,8 @@ def run(
     try:
         for record in train_epochs(settings, model, train_x, train_y, data, on_event):
             result.history.append(record)
-    except KeyboardInterrupt:
-        result.interrupted = True
+    except (KeyboardInterrupt, _StopRun):
+        result.stopped_early = True
     result.seconds_total = time.perf_counter() - started
     result.train = score(model, train_x, train_y)
     result.test = score(model, data.test_images, data.test_labels)
@@ -215,16 +219,24 @@ def score(model: NeuralNetwork | DropoutMLP, images: np.ndarray, labels: np.ndar
     return model.evaluate(images, labels)
 
 
+class _StopRun(Exception):
+    """Raised inside a run when ``on_event`` asks to stop."""
+
+
+def _notify(on_event, event: TrainingEvent) -> None:
+    if on_event is not None and on_event(event):
+        raise _StopRun
+
+
 def _fast_epochs(settings, model, train_x, train_y, data, on_event):
     validation = (data.test_images, data.test_labels)
     events = model.fit_iter(
         train_x, train_y, epochs=settings.epochs, validation_data=validation, score_train=True
     )
     for event in events:
-        if on_event is not None:
-            on_event(event)
         if event.kind == "epoch":
             yield event.metrics
+        _notify(on_event, event)
 
 
 def _tutorial_epochs(settings, model, train_x, train_y, data, on_event):
@@ -236,8 +248,8 @@ def _tutorial_epochs(settings, model, train_x, train_y, data, on_event):
         def relay(event: TrainingEvent, epoch: int = epoch) -> None:
             event = dataclasses.replace(event, epoch=epoch, epochs=settings.epochs)
             last[:] = [event]
-            if on_event is not None and event.kind == "step":
-                on_event(event)
+            if event.kind == "step":
+                _notify(on_event, event)  # raising here still writes the weights back
 
         model.train(
             inputs,
@@ -257,6 +269,5 @@ def _tutorial_epochs(settings, model, train_x, train_y, data, on_event):
             "test_loss": test.loss,
             "test_accuracy": test.accuracy,
         }
-        if on_event is not None:
-            on_event(dataclasses.replace(last[0], metrics=record))
         yield record
+        _notify(on_event, dataclasses.replace(last[0], metrics=record))

@@ -71,7 +71,7 @@ def test_one_step_equals_the_tutorial_update_on_the_same_thinned_network(bias):
     from dropout_py import NeuralNetwork
 
     rng = np.random.default_rng(5)
-    nn = NeuralNetwork(10, 4, 6, 0.3, bias=bias, seed=3)
+    nn = NeuralNetwork(10, 4, 6, 0.3, bias=bias, backprop="gradient", seed=3)
     fast = DropoutMLP(
         (10, 6, 4), loss="squared_error", momentum=0, batch_size=1, dtype="float64", seed=0
     )
@@ -115,6 +115,7 @@ def test_training_learns_a_simple_problem(sizes, settings, bound):
     assert [h["epoch"] for h in history] == list(range(1, 16))
     assert history[-1]["test_accuracy"] > bound
     assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["batch_loss"] < history[0]["batch_loss"]
     assert model.epochs_trained_ == 15 and model.history_ == history
 
 
@@ -152,7 +153,7 @@ def test_same_seed_same_run():
     for _ in range(2):
         model = DropoutMLP((8, 16, 3), keep_input=0.8, keep_hidden=0.5, seed=11)
         runs.append((model.fit(X, y, epochs=3), model.weights_[0]))
-    assert [h["train_loss"] for h in runs[0][0]] == [h["train_loss"] for h in runs[1][0]]
+    assert [h["batch_loss"] for h in runs[0][0]] == [h["batch_loss"] for h in runs[1][0]]
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
 
 

@@ -127,7 +127,7 @@ def test_no_dropout_is_plain_per_sample_gradient_descent():
 
 def test_train_single_follows_the_gradient_of_the_squared_error():
     """A small step along the update lowers the error by lr * |gradient|^2 (first order)."""
-    nn = NeuralNetwork(4, 3, 5, 1e-4, bias=1, seed=0)
+    nn = NeuralNetwork(4, 3, 5, 1e-4, bias=1, backprop="gradient", seed=0)
     x, t = np.array([0.2, 0.9, 0.1, 0.5]), np.array([0.01, 0.99, 0.01])
 
     def error(net):
@@ -139,6 +139,33 @@ def test_train_single_follows_the_gradient_of_the_squared_error():
     step = np.concatenate([(nn.wih - wih).ravel(), (nn.who - who).ravel()])
     # For gradient descent, the step is -lr * grad, so the error drops by |step|^2 / lr.
     assert before - error(nn) == pytest.approx(np.dot(step, step) / 1e-4, rel=1e-3)
+
+
+def test_chapter_rule_sends_the_output_error_back_through_the_old_who():
+    """The tutorial series' rule, worked by hand on one example (bias node included)."""
+    nn = NeuralNetwork(3, 2, 4, 0.3, bias=1, seed=2)
+    wih, who = nn.wih.copy(), nn.who.copy()
+    x, t = np.array([0.2, 0.7, 0.4]), np.array([0.99, 0.01])
+    xb = np.append(x, 1)
+    h = 1 / (1 + np.exp(-(wih @ xb)))
+    hb = np.append(h, 1)
+    o = 1 / (1 + np.exp(-(who @ hb)))
+    e = t - o
+    hidden_error = (who.T @ e)[:-1]  # no output slope; who before its update; bias row dropped
+    nn.train_single(x, t)
+    np.testing.assert_allclose(nn.who, who + 0.3 * np.outer(e * o * (1 - o), hb), rtol=1e-12)
+    np.testing.assert_allclose(
+        nn.wih, wih + 0.3 * np.outer(hidden_error * h * (1 - h), xb), rtol=1e-12
+    )
+
+
+def test_the_two_rules_differ_only_in_the_hidden_layer():
+    x, t = np.array([0.2, 0.7, 0.4]), np.array([0.99, 0.01])
+    nets = [NeuralNetwork(3, 2, 4, 0.3, backprop=rule, seed=2) for rule in ("chapter", "gradient")]
+    for nn in nets:
+        nn.train_single(x, t)
+    np.testing.assert_array_equal(nets[0].who, nets[1].who)
+    assert not np.allclose(nets[0].wih, nets[1].wih)
 
 
 def test_run_returns_a_column_and_matches_predict_proba():
@@ -189,7 +216,7 @@ def test_verbose_prints_the_epochs(capsys):
 
 def test_save_and_load_round_trip(tmp_path):
     data, _, targets = blobs()
-    nn = NeuralNetwork(6, 3, 8, 0.1, bias=1, init="chapter", seed=0)
+    nn = NeuralNetwork(6, 3, 8, 0.1, bias=1, init="chapter", backprop="gradient", seed=0)
     nn.train(data, targets, epochs=1)
     loaded = NeuralNetwork.load(nn.save(tmp_path / "nn.npz"))
     assert repr(loaded) == repr(nn)
@@ -225,6 +252,7 @@ ARGS = (6, 3, 4, 0.1)
         ((6, 3, 4, float("nan")), {}, "learning_rate must be a positive number, got nan"),
         ((*ARGS, "1"), {}, "bias must be None or a finite number, got '1'"),
         (ARGS, {"init": "zeros"}, "init must be one of 'scaled', 'chapter', 'he', got 'zeros'"),
+        (ARGS, {"backprop": "rprop"}, "backprop must be one of 'chapter', 'gradient', got 'rprop'"),
     ],
 )
 def test_constructor_rejects(args, kwargs, message):
