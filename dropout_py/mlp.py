@@ -209,8 +209,9 @@ class DropoutMLP:
         Returns
         -------
         list of dict
-            Per epoch: ``epoch``, ``seconds`` (training time), ``train_loss`` (mean batch loss
-            on the thinned networks), and where scored ``train_accuracy``, ``test_loss``,
+            Per epoch: ``epoch``, ``seconds`` (training time, scoring excluded), ``batch_loss``
+            (mean loss of the epoch's batches, on the thinned networks), and where scored with
+            the full network ``train_loss``, ``train_accuracy``, ``test_loss``,
             ``test_accuracy``. Also appended to :attr:`history_`.
         """
         records = []
@@ -254,10 +255,11 @@ class DropoutMLP:
                 record = {
                     "epoch": float(self.epochs_trained_ + 1),
                     "seconds": time.perf_counter() - started,
-                    "train_loss": float(np.mean(losses)),
+                    "batch_loss": float(np.mean(losses)),
                 }
                 if score_train:
-                    record["train_accuracy"] = self._score(X, targets).accuracy
+                    scored = self._score(X, targets)
+                    record.update(train_loss=scored.loss, train_accuracy=scored.accuracy)
                 if validation_data is not None:
                     scored = self._score(*validation_data)
                     record.update(test_loss=scored.loss, test_accuracy=scored.accuracy)
