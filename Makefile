@@ -6,8 +6,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup lint format test test-fast train bench fetch clean
+.PHONY: help setup setup-web lint format test test-fast site serve bench-site train bench fetch clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -20,6 +23,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+setup-web: $(NODE_STAMP) $(CHROMIUM) ## npm packages (editor, bundler) + Debian's Chromium for the browser tests
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y chromium
+
 lint: setup ## ruff check + format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -31,8 +44,17 @@ format: setup ## ruff format + autofix
 test-fast: setup ## the unit tests only (no network, no browser)
 	$(VENV)/bin/pytest -m "not network and not browser"
 
-test: setup lint ## set up everything and run every test (the CI command)
+test: setup setup-web lint ## set up everything and run every test, browser tests included (the CI command)
 	$(VENV)/bin/pytest
+
+site: setup $(NODE_STAMP) ## build the site into site/ (runtime, wheel, data, editor; mkdocs --strict)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+serve: site ## build, then serve site/ at http://127.0.0.1:8000 (Ctrl+C stops)
+	$(PY) scripts/serve.py --port 8000
+
+bench-site: setup-web site ## page load, first output and bytes transferred in headless Chromium
+	$(PY) benchmarks/bench_site.py
 
 fetch: setup ## download and verify MNIST into the user cache
 	$(VENV)/bin/dropout-py fetch
@@ -44,4 +66,4 @@ bench: setup ## engine speed/accuracy/memory table on full MNIST
 	$(PY) benchmarks/bench_engines.py
 
 clean: ## remove build products (keeps .venv and the download cache)
-	rm -rf site dist build .pytest_cache .ruff_cache test-artifacts
+	rm -rf site dist build .pytest_cache .ruff_cache test-artifacts .cache/web .cache/cells

@@ -1,0 +1,248 @@
+"""Serve the built site the way the cells need it: ``python scripts/serve.py [--port 8000]``.
+
+What a plain ``python -m http.server`` gets wrong for this site, and what this server does:
+
+* MIME types: ``.wasm`` as ``application/wasm`` (otherwise Pyodide cannot start), ``.mjs``/``.js``
+  as ``text/javascript``; ``.gz``, ``.whl`` and ``.zip`` as ``application/octet-stream`` with no
+  ``Content-Encoding`` header, so the browser hands the gzip MNIST files to Python untouched;
+* ``Cross-Origin-Opener-Policy: same-origin`` and ``Cross-Origin-Embedder-Policy: require-corp``,
+  which make the page cross-origin isolated: the Stop button can then interrupt Python and keep
+  its variables (``--no-isolation`` leaves them out, to try the fallback);
+* HTTP caching: every response has ``ETag``, ``Last-Modified`` and ``Cache-Control: no-cache``,
+  so a second visit revalidates and gets ``304 Not Modified`` instead of the bytes, and a rebuilt
+  site is never served stale;
+* compression of the files that shrink (the 10 MB ``pyodide.asm.wasm`` goes over the wire as
+  3 MB), done once per file and kept in memory, as static hosts do.
+
+The server also counts the bytes it sends (``SiteHandler.sent``), for the tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import gzip
+import hashlib
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".wasm": "application/wasm",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".py": "text/plain; charset=utf-8",
+    ".inv": "application/octet-stream",
+    ".gz": "application/octet-stream",
+    ".whl": "application/octet-stream",
+    ".zip": "application/octet-stream",
+}
+#: Never compressed on the fly: already compressed, or must reach the page byte for byte.
+NO_COMPRESSION = {".gz", ".whl", ".png", ".inv"}
+MIN_SAVING = 0.9  # keep the gzip copy only if it is under 90 % of the original
+
+
+class _Gzipped:
+    """Gzip copies of files, made once per (path, size, mtime) and shared by all threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, int, int], bytes | None] = {}
+
+    def get(self, path: Path, stat: os.stat_result) -> bytes | None:
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            if key not in self._cache:
+                raw = path.read_bytes()
+                packed = gzip.compress(raw, compresslevel=6, mtime=0)
+                self._cache[key] = packed if len(packed) < MIN_SAVING * len(raw) else None
+            return self._cache[key]
+
+
+class SiteHandler(http.server.BaseHTTPRequestHandler):
+    """GET/HEAD of static files below ``root``, with the headers described in the module doc."""
+
+    root: Path = REPO / "site"
+    isolate: bool = True
+    compress: bool = True
+    mime_types: dict[str, str] = MIME_TYPES
+    gzipped = _Gzipped()
+    sent = 0  # body bytes sent by all handlers of this class (reset by the caller)
+    quiet = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def _resolve(self) -> Path | None:
+        rel = unquote(urlsplit(self.path).path).lstrip("/")
+        path = (self.root / rel).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            return None
+        if path.is_dir():
+            if not self.path.split("?")[0].endswith("/"):
+                return path  # redirected in _serve
+            path = path / "index.html"
+        return path if path.is_file() else None
+
+    def _serve(self, *, body: bool) -> None:
+        path = self._resolve()
+        if path is None:
+            return self._send_plain(404, "not found")
+        if path.is_dir():
+            self.send_response(301)
+            self.send_header("Location", urlsplit(self.path).path + "/")
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        stat = path.stat()
+        data, encoding = self._payload(path, stat)
+        etag = '"{}{}"'.format(
+            hashlib.sha1(f"{stat.st_size}-{stat.st_mtime_ns}".encode()).hexdigest()[:16],
+            "-gz" if encoding else "",
+        )
+        if self._not_modified(etag, stat):
+            self.send_response(304)
+            self._common_headers(etag, stat, encoding)
+            return self.end_headers()
+        self.send_response(200)
+        self._common_headers(etag, stat, encoding)
+        self.send_header("Content-Type", self._mime(path))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if body:
+            type(self).sent += len(data)  # counted first: a client may read it before we return
+            self.wfile.write(data)
+
+    def _payload(self, path: Path, stat: os.stat_result) -> tuple[bytes, str | None]:
+        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if self.compress and accepts_gzip and path.suffix not in NO_COMPRESSION:
+            packed = self.gzipped.get(path, stat)
+            if packed is not None:
+                return packed, "gzip"
+        return path.read_bytes(), None
+
+    def _mime(self, path: Path) -> str:
+        return self.mime_types.get(path.suffix.lower(), "application/octet-stream")
+
+    def _not_modified(self, etag: str, stat: os.stat_result) -> bool:
+        tags = self.headers.get("If-None-Match")
+        if tags is not None:
+            return etag in [t.strip() for t in tags.split(",")] or tags.strip() == "*"
+        since = self.headers.get("If-Modified-Since")
+        if since is None:
+            return False
+        try:
+            return int(stat.st_mtime) <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+
+    def _common_headers(self, etag: str, stat: os.stat_result, encoding: str | None) -> None:
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", email.utils.formatdate(stat.st_mtime, usegmt=True))
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Vary", "Accept-Encoding")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        if self.isolate:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+
+    def _send_plain(self, code: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+def handler_class(root: Path, *, isolate: bool = True, **overrides: object) -> type[SiteHandler]:
+    """Return a handler class serving ``root`` (its own byte counter and gzip cache).
+
+    Parameters
+    ----------
+    root : Path
+        The built site.
+    isolate : bool
+        Send the COOP/COEP headers (cross-origin isolation, needed for interrupting Python).
+    **overrides
+        Other class attributes, e.g. ``mime_types={**MIME_TYPES, ".wasm": "text/plain"}``.
+    """
+    attrs = {"root": Path(root), "isolate": isolate, "gzipped": _Gzipped(), "sent": 0, **overrides}
+    return type("Handler", (SiteHandler,), attrs)
+
+
+def warm(handler: type[SiteHandler]) -> None:
+    """Compress the big compressible files now rather than on the first request."""
+    if not handler.compress:
+        return
+    for path in handler.root.rglob("*"):
+        if path.is_file() and path.suffix not in NO_COMPRESSION and path.stat().st_size > 100_000:
+            handler.gzipped.get(path, path.stat())
+
+
+@contextmanager
+def serving(
+    root: Path, *, port: int = 0, isolate: bool = True, **overrides: object
+) -> Iterator[tuple[str, type[SiteHandler]]]:
+    """Serve ``root`` on 127.0.0.1 in a background thread; yield ``(base_url, handler class)``."""
+    handler = handler_class(root, isolate=isolate, **overrides)
+    warm(handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the built dropout_py site.")
+    parser.add_argument("--dir", type=Path, default=REPO / "site", help="the built site")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-isolation", action="store_true", help="omit COOP/COEP headers")
+    parser.add_argument("--no-gzip", action="store_true", help="send every file uncompressed")
+    args = parser.parse_args()
+    if not (args.dir / "index.html").is_file():
+        parser.error(f"{args.dir} has no index.html; build the site first (make site)")
+    handler = handler_class(
+        args.dir, isolate=not args.no_isolation, compress=not args.no_gzip, quiet=False
+    )
+    warm(handler)
+    server = http.server.ThreadingHTTPServer((args.host, args.port), handler)
+    print(f"Serving {args.dir} at http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

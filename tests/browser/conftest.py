@@ -1,0 +1,80 @@
+"""Fixtures for the browser tests: one built site per session, local servers, headless Chromium.
+
+The site is built once per session with ``mkdocs build --strict`` into a temporary folder (the
+vendored runtime, wheel, data and cell outputs come from their caches, so this takes seconds
+after the first build). Chromium is Debian's ``/usr/bin/chromium`` driven by the ``playwright``
+package (``make setup-web`` installs it); ``playwright install`` is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from site_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, Requests, serve
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once per session with ``mkdocs build --strict``."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+    )
+    assert proc.returncode == 0, f"mkdocs build failed:\n{proc.stdout}\n{proc.stderr}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def server(site_dir: Path) -> Iterator[tuple[str, type]]:
+    """``(base URL, handler class)`` of the site served with COOP/COEP on a free port."""
+    with serve.serving(site_dir) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup-web` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: object) -> Iterator[tuple[object, Requests]]:
+    """A fresh browser context (own cache) and the list of requests it makes."""
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.set_default_timeout(60_000)
+    requests = Requests()
+    ctx.on("request", lambda request: requests.append(request.url))
+    yield ctx, requests
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def broken_site(site_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the site (hard links) whose ``pyodide.asm.wasm`` is missing."""
+    copy = tmp_path / "site"
+    shutil.copytree(site_dir, copy, copy_function=os.link)
+    (copy / "pyodide" / "pyodide.asm.wasm").unlink()
+    return copy

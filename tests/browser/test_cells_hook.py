@@ -1,0 +1,72 @@
+"""hooks/cells.py in a real ``mkdocs build``: the fence syntax, static outputs, build failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from site_helpers import REPO
+
+CONFIG = f"""
+site_name: cells test
+theme: {{name: mkdocs}}
+hooks: [{REPO / "hooks" / "cells.py"}]
+markdown_extensions: [pymdownx.superfences]
+"""
+
+
+def build(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
+    (tmp_path / "docs").mkdir(exist_ok=True)
+    (tmp_path / "docs" / "index.md").write_text(page, encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(CONFIG, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cells_get_their_build_time_output(tmp_path: Path) -> None:
+    page = (
+        "# T\n\n```python run\nx = 6 * 7\nprint('<x>', x)\n```\n\n"
+        '```python run expect="error"\nx / 0\n```\n\n```python\nprint("static")\n```\n'
+    )
+    proc = build(tmp_path, page)
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert html.count('class="dp-cell"') == 2
+    assert '<pre class="dp-out dp-stdout">&lt;x&gt; 42\n</pre>' in html
+    assert 'data-expect="error"' in html and "ZeroDivisionError: division by zero" in html
+    assert 'data-source="x = 6 * 7&#10;print(&#x27;&lt;x&gt;&#x27;, x)"' in html
+    assert html.index('class="dp-toolbar"') > html.index("</h1>")
+    assert "Run all" in html and "Restart" in html
+
+
+def test_a_failing_cell_fails_the_build_with_page_cell_and_traceback(tmp_path: Path) -> None:
+    proc = build(
+        tmp_path, "# T\n\n```python run\nok = 1\n```\n\n```python run\n{}['missing']\n```\n"
+    )
+    assert proc.returncode != 0
+    assert "index.md, cell 2 failed at build time" in proc.stderr
+    assert "KeyError: 'missing'" in proc.stderr
+
+
+def test_a_cell_marked_to_fail_that_succeeds_fails_the_build(tmp_path: Path) -> None:
+    proc = build(tmp_path, '# T\n\n```python run expect="error"\nprint("fine")\n```\n')
+    assert proc.returncode != 0
+    assert 'cell 1: marked expect="error" but ran without an error' in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "header", ['python run expect="eror"', "python run hide", 'python run timeout="x"']
+)
+def test_bad_options_on_a_run_cell_fail_the_build(tmp_path: Path, header: str) -> None:
+    proc = build(tmp_path, f"# T\n\n```{header}\nprint(1)\n```\n")
+    assert proc.returncode != 0

@@ -1,0 +1,420 @@
+// Runnable cells of a page: editors, Run / Run all / Stop / Restart, live outputs, status line.
+//
+// The build (hooks/cells.py) renders each cell as
+//   <div class="dp-cell" data-cell-state="idle" [data-expect="error"] data-source="...">
+//     <div class="dp-cell-code">highlighted code</div>
+//     <div class="dp-cell-output dp-expected">outputs computed at build time</div>
+//   </div>
+// and one toolbar per page (.dp-toolbar). This script swaps the static code for an editor, starts
+// the Python worker (worker.js) as soon as the page loads, and runs cells through it in order.
+// Cells share one namespace per page; a page load (or Restart) gives a fresh one.
+
+const SITE_ROOT = new URL("../../", import.meta.url); // this file is assets/dropout/cells.js
+const LOAD_TIMEOUT_MS = 60_000; // no loading progress for this long = failure
+const STOP_GRACE_MS = 2_000; // an interrupt not honoured by then (C code) = terminate
+
+// --- the Python worker ---------------------------------------------------------------------
+
+class Kernel {
+  constructor(config, onStatus) {
+    this.config = config;
+    this.onStatus = onStatus;
+    this.pending = new Map(); // id -> {resolve, onEvent}
+    this.nextId = 1;
+    this.interrupt = self.crossOriginIsolated ? new SharedArrayBuffer(1) : null;
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.worker.onmessage = ({ data }) => this.receive(data);
+    this.worker.onerror = (event) => this.fail(`the worker script failed: ${event.message ?? "load error"}`);
+    this.ready = this.start();
+  }
+
+  async start() {
+    this.arm();
+    const reply = await this.request({
+      type: "init",
+      config: { ...this.config, interrupt: this.interrupt },
+    });
+    this.loaded = true;
+    clearTimeout(this.timer);
+    if (!reply.ok) throw new Error(reply.error);
+  }
+
+  // (Re)start the no-progress timer: a runtime that never finishes loading must not hang silently.
+  arm() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.worker.terminate();
+      this.fail(`no progress for ${LOAD_TIMEOUT_MS / 1000} s while loading Python`);
+    }, LOAD_TIMEOUT_MS);
+  }
+
+  fail(message) {
+    clearTimeout(this.timer);
+    for (const { resolve } of this.pending.values()) resolve({ ok: false, error: message });
+    this.pending.clear();
+  }
+
+  request(message, onEvent = () => {}) {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { resolve, onEvent });
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  receive(message) {
+    if (message.type === "status") {
+      if (!this.loaded && !message.ready) this.arm();
+      this.onStatus(message);
+      return;
+    }
+    const entry = this.pending.get(message.id);
+    if (!entry) return;
+    if (message.type === "event") entry.onEvent(message.event);
+    if (message.type === "done") {
+      this.pending.delete(message.id);
+      entry.resolve(message);
+    }
+  }
+
+  async run(code, number, onEvent) {
+    await this.ready;
+    return this.request({ type: "run", code, number }, onEvent);
+  }
+
+  // True if Python was asked to raise KeyboardInterrupt (namespace kept).
+  interruptPython() {
+    if (!this.interrupt) return false;
+    new Uint8Array(this.interrupt)[0] = 2; // SIGINT
+    return true;
+  }
+
+  terminate() {
+    clearTimeout(this.timer);
+    this.worker.terminate();
+    this.fail("the Python worker was stopped");
+  }
+}
+
+// --- outputs ---------------------------------------------------------------------------------
+
+// What a terminal shows: a carriage return restarts the line.
+const terminalText = (text) =>
+  text
+    .split("\n")
+    .map((line) => line.replace(/\r+$/, "").split("\r").pop())
+    .join("\n");
+
+function renderEvent(event) {
+  const el = document.createElement(event.type === "display" && event.mime !== "text/plain" ? "div" : "pre");
+  el.className = "dp-out";
+  if (event.type === "stream") {
+    el.classList.add(`dp-${event.name}`);
+    el.dataset.raw = event.text;
+    el.textContent = terminalText(event.text);
+  } else if (event.type === "error") {
+    el.classList.add("dp-error");
+    el.textContent = event.traceback;
+  } else {
+    if (event.display_id != null) el.dataset.displayId = event.display_id;
+    if (event.mime === "text/plain") {
+      el.classList.add("dp-result");
+      el.textContent = event.data;
+    } else {
+      el.classList.add("dp-rich");
+      el.innerHTML = event.data; // our own SVG/HTML, produced by the page's code
+    }
+  }
+  return el;
+}
+
+function showEvent(area, event) {
+  const last = area.lastElementChild;
+  if (event.type === "stream" && last?.classList.contains(`dp-${event.name}`)) {
+    last.dataset.raw += event.text; // same stream continues: one block, like a terminal
+    last.textContent = terminalText(last.dataset.raw);
+    return;
+  }
+  const el = renderEvent(event);
+  if (event.type === "display" && event.display_id != null) {
+    const selector = `.dp-cell-output:not(.dp-expected) [data-display-id="${CSS.escape(event.display_id)}"]`;
+    const old = document.querySelector(selector);
+    if (old) return old.replaceWith(el); // a live figure updated in place
+  }
+  area.append(el);
+}
+
+// --- one cell --------------------------------------------------------------------------------
+
+class Cell {
+  constructor(root, number, page) {
+    this.root = root;
+    this.number = number;
+    this.page = page;
+    this.original = root.dataset.source;
+    this.output = root.querySelector(".dp-cell-output");
+    this.expected = this.output.innerHTML;
+    this.editor = null; // until the editor module has loaded, the static code stands in
+    const bar = document.createElement("div");
+    bar.className = "dp-cell-bar";
+    const run = document.createElement("button");
+    run.type = "button";
+    run.className = "dp-run";
+    run.textContent = "Run";
+    run.title = "Run this cell (Shift+Enter)";
+    run.setAttribute("aria-label", `Run cell ${number}`);
+    run.onclick = () => page.runCells([this]);
+    bar.append(run);
+    root.querySelector(".dp-cell-code").after(bar);
+  }
+
+  // Replace the static, highlighted code by an editor holding the same code.
+  attachEditor(createEditor) {
+    const host = document.createElement("div");
+    host.className = "dp-editor";
+    this.root.querySelector(".dp-cell-code").replaceWith(host);
+    this.editor = createEditor(host, this.original, {
+      onRun: () => this.page.runCells([this], { focusNext: true }),
+      label: `Python cell ${this.number}`,
+    });
+  }
+
+  // Focus the editor, with the cursor where the reader clicked on the static code (if known).
+  focusAt(x, y) {
+    const view = this.editor.view;
+    view.focus();
+    const pos = x === undefined ? null : view.posAtCoords({ x, y });
+    if (pos !== null) view.dispatch({ selection: { anchor: pos } });
+  }
+
+  get code() {
+    return this.editor ? this.editor.getCode() : this.original;
+  }
+
+  get state() {
+    return this.root.dataset.cellState;
+  }
+
+  set state(value) {
+    this.root.dataset.cellState = value;
+  }
+
+  get expectsError() {
+    return this.root.dataset.expect === "error";
+  }
+
+  clearOutput() {
+    this.output.classList.remove("dp-expected");
+    this.output.replaceChildren();
+  }
+
+  reset() {
+    this.editor?.setCode(this.original);
+    this.output.innerHTML = this.expected;
+    this.output.classList.add("dp-expected");
+    this.state = "idle";
+  }
+}
+
+// --- the page --------------------------------------------------------------------------------
+
+class Page {
+  constructor(toolbar, roots) {
+    this.toolbar = toolbar;
+    this.status = toolbar.querySelector(".dp-status");
+    this.sources = roots.map((root) => root.dataset.source);
+    this.startKernel(); // first: Python loads while the rest of the page is set up
+    this.cells = roots.map((root, i) => new Cell(root, i + 1, this));
+    this.queue = [];
+    this.running = null;
+    this.buttons = {
+      runAll: toolbar.querySelector(".dp-run-all"),
+      stop: toolbar.querySelector(".dp-stop"),
+      restart: toolbar.querySelector(".dp-restart"),
+    };
+    this.buttons.runAll.onclick = () => this.runCells(this.cells, { stopOnError: true });
+    this.buttons.stop.onclick = () => this.stop();
+    this.buttons.restart.onclick = () => this.restart();
+    this.buttons.runAll.disabled = false;
+    this.buttons.restart.disabled = false;
+    // The editors (CodeMirror, most of this script's weight) come once Python is ready or the
+    // reader reaches for the code, whichever is first: building them earlier slows the start.
+    const load = () => this.loadEditors();
+    this.kernel.ready.then(load, load);
+    for (const cell of this.cells) {
+      const code = cell.root.querySelector(".dp-cell-code");
+      code.tabIndex = 0;
+      code.addEventListener("focus", () => load().then(() => cell.focusAt()), { once: true });
+      code.addEventListener("pointerdown", (e) => {
+        e.preventDefault();
+        load().then(() => cell.focusAt(e.clientX, e.clientY));
+      }, { once: true });
+    }
+  }
+
+  loadEditors() {
+    this.editors ??= import("./editor.js").then(({ createEditor }) => {
+      for (const cell of this.cells) cell.attachEditor(createEditor);
+    });
+    return this.editors;
+  }
+
+  config() {
+    const siteIndex = new URL("pyodide/", SITE_ROOT).href;
+    const indexURL = this.toolbar.dataset.pyodideUrl ?? siteIndex; // set when the site uses the CDN
+    return {
+      indexURL,
+      lockURL: new URL("pyodide-lock.json", indexURL).href,
+      siteLockURL: new URL("pyodide-lock.json", siteIndex).href,
+      dataURL: new URL("data/mnist/", SITE_ROOT).href,
+      prefetch: this.sources.join("\n"),
+    };
+  }
+
+  startKernel() {
+    this.steps = [];
+    this.readyText = null;
+    this.firstRun = true;
+    this.setStatus("Loading Python…");
+    this.toolbar.dataset.runtime = "loading";
+    this.kernel = new Kernel(this.config(), (message) => this.onStatus(message));
+    const kernel = this.kernel;
+    kernel.ready.catch((error) => {
+      if (kernel !== this.kernel) return; // an old worker that was replaced
+      this.toolbar.dataset.runtime = "failed";
+      this.setStatus(`Python could not start: ${error.message}`, true);
+      for (const cell of this.queue) cell.state = "idle";
+      this.queue = [];
+    });
+  }
+
+  // Loading steps arrive as {text, seconds}; a step without seconds is in progress.
+  onStatus({ text, seconds, ready, numpy }) {
+    if (numpy) performance.mark("dp-numpy-ready");
+    if (ready) {
+      performance.mark("dp-ready");
+      this.toolbar.dataset.runtime = "ready";
+      this.readyText = `Python ready in ${seconds.toFixed(1)} s`;
+    } else if (seconds !== undefined) {
+      this.steps.push(`${text} ${seconds.toFixed(1)} s`);
+    } else if (!text.startsWith("Loading")) {
+      return; // Pyodide's chatter ("No new packages to load", "Loaded ...")
+    }
+    const head = this.readyText ?? "Loading Python…";
+    const busy = seconds === undefined ? ` · ${text.replace(/\.*$/, "")}…` : "";
+    const steps = this.steps.length ? ` (${this.steps.join(" · ")})` : "";
+    this.setStatus(`${head}${steps}${busy}`);
+  }
+
+  setStatus(text, failed = false) {
+    this.status.textContent = text;
+    this.status.classList.toggle("dp-failed", failed);
+  }
+
+  // Queue cells and run them one after another. With stopOnError, an unexpected error stops the
+  // rest of the queue (a cell marked data-expect="error" does not).
+  runCells(cells, { stopOnError = false, focusNext = false } = {}) {
+    if (!performance.getEntriesByName("dp-first-click").length) performance.mark("dp-first-click");
+    for (const cell of cells) {
+      if (this.queue.includes(cell) || this.running === cell) continue;
+      cell.state = "queued";
+      cell.stopOnError = stopOnError;
+      cell.cancelled = false;
+      this.queue.push(cell);
+    }
+    if (focusNext) {
+      const next = this.cells[cells.at(-1).number]; // numbers are 1-based
+      next?.editor?.view.focus();
+    }
+    this.buttons.stop.disabled = false;
+    if (!this.running) this.drain();
+  }
+
+  async drain() {
+    while (this.queue.length) {
+      const cell = (this.running = this.queue.shift());
+      const kernel = this.kernel;
+      const ok = await this.runOne(cell, kernel);
+      this.running = null;
+      if (kernel !== this.kernel) return; // stopped by terminate or restarted meanwhile
+      if (ok === false && cell.stopOnError && !cell.expectsError) {
+        for (const rest of this.queue) rest.state = "idle";
+        this.queue = [];
+        this.setStatus(`Stopped at cell ${cell.number}: it raised an error.`);
+      }
+    }
+    this.buttons.stop.disabled = true;
+  }
+
+  // Run one cell; true/false = it ran without/with an error, null = it did not run.
+  async runOne(cell, kernel) {
+    try {
+      await kernel.ready;
+    } catch {
+      cell.state = "idle"; // Python failed to load: the status line says why
+      return null;
+    }
+    if (cell.cancelled) return null; // Stop pressed while Python was still loading
+    cell.state = "running";
+    cell.clearOutput();
+    if (this.firstRun) performance.mark("dp-first-run");
+    let first = this.firstRun;
+    this.firstRun = false;
+    const reply = await kernel.run(cell.code, cell.number, (event) => {
+      if (first) (performance.mark("dp-first-output"), (first = false));
+      showEvent(cell.output, event);
+    });
+    if (kernel !== this.kernel) return null;
+    if (reply.error) showEvent(cell.output, { type: "error", traceback: reply.error });
+    cell.state = reply.ok ? "done" : "error";
+    return reply.ok;
+  }
+
+  // Stop the running cell and forget the queue. With the interrupt buffer Python raises
+  // KeyboardInterrupt and keeps its namespace; without it (or if Python does not react, e.g.
+  // inside a long C call) the worker is replaced and the namespace is lost.
+  stop() {
+    for (const cell of this.queue) cell.state = "idle";
+    this.queue = [];
+    const running = this.running;
+    if (!running) return;
+    if (running.state !== "running") {
+      running.cancelled = true;
+      running.state = "idle";
+      return;
+    }
+    if (this.kernel.interruptPython()) {
+      setTimeout(() => {
+        if (this.running === running) this.replaceKernel(running, "it did not react to Stop");
+      }, STOP_GRACE_MS);
+    } else {
+      this.replaceKernel(running, "this server does not allow interrupting Python");
+    }
+  }
+
+  replaceKernel(cell, reason) {
+    this.kernel.terminate();
+    this.running = null;
+    cell.state = "error";
+    showEvent(cell.output, {
+      type: "error",
+      traceback: `Stopped. Python was restarted because ${reason}: earlier cells must be run again.`,
+    });
+    this.buttons.stop.disabled = true;
+    this.startKernel();
+  }
+
+  // Back to the page as loaded: fresh Python, original code, expected outputs.
+  restart() {
+    this.queue = [];
+    this.running = null;
+    this.kernel.terminate();
+    for (const cell of this.cells) cell.reset();
+    this.buttons.stop.disabled = true;
+    this.startKernel();
+  }
+}
+
+const toolbar = document.querySelector(".dp-toolbar");
+const roots = [...document.querySelectorAll(".dp-cell")];
+if (toolbar && roots.length) window.dropoutPage = new Page(toolbar, roots);
