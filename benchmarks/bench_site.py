@@ -39,7 +39,12 @@ IDLE = (
     "() => document.querySelector('.dp-toolbar[data-runtime=ready]') && !document.querySelector("
     "'.dp-cell[data-cell-state=queued], .dp-cell[data-cell-state=running]')"
 )
-PAGES = {"home": "", "demo (no scipy)": "demo/", "scipy page": "demo-scipy/"}
+PAGES = {
+    "home": "",
+    "thinning (numpy)": "thinning/",
+    "network class (scipy)": "network-class/",
+    "mnist (data)": "mnist/",
+}
 
 
 def _serve_module():
@@ -135,7 +140,7 @@ def main() -> None:
         for name, path in PAGES.items():
             row = measure_bytes(pw.chromium, base, path, handler)
             print(
-                f"  {name:<16} first {row['first MiB']:5.1f} MiB"
+                f"  {name:<22} first {row['first MiB']:5.1f} MiB"
                 f"  second {row['second MiB']:5.2f} MiB"
                 f"  ({row['304s']} x 304)  scipy fetched: {row['scipy fetched']}"
                 f"  foreign requests: {row['foreign']}"

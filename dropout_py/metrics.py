@@ -18,11 +18,12 @@ def confusion_counts(true: np.ndarray, predicted: np.ndarray, n_classes: int) ->
 
     Returns
     -------
-    numpy.ndarray of int64, shape (n_classes, n_classes)
+    numpy.ndarray of int, shape (n_classes, n_classes)
         Row = true class, column = predicted class.
     """
-    true = np.asarray(true).astype(np.int64).ravel()
-    predicted = np.asarray(predicted).astype(np.int64).ravel()
+    # np.intp, not int64: bincount only takes the platform's index type (32 bits in Pyodide)
+    true = np.asarray(true).astype(np.intp).ravel()
+    predicted = np.asarray(predicted).astype(np.intp).ravel()
     if true.shape != predicted.shape:
         raise ValueError(f"{true.size} true labels but {predicted.size} predictions")
     flat = np.bincount(true * n_classes + predicted, minlength=n_classes * n_classes)

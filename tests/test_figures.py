@@ -156,7 +156,7 @@ def test_every_figure_is_accessible_svg(name):
     assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
     assert 0 < width <= 700 and 0 < height < 1500
     assert (fig.width, fig.height) == pytest.approx((width, height), abs=0.05)
-    assert "dp-fig" in root.get("class").split()
+    assert "dpf-fig" in root.get("class").split()
     assert "currentColor" in fig.svg and "prefers-color-scheme:dark" in fig.svg
 
 
@@ -211,7 +211,7 @@ def test_save_writes_utf8_and_replaces(tmp_path):
 
 def check_network(root, sizes, dropped, bias=False):
     """Nodes, edges and exactly the dropped ones, for layers small enough to draw in full."""
-    nodes = with_class(root, "dp-node")
+    nodes = with_class(root, "dpf-node")
     assert len(nodes) == sum(sizes)
     marked = {
         (int(n.get("data-layer")), int(n.get("data-index")))
@@ -221,20 +221,20 @@ def check_network(root, sizes, dropped, bias=False):
     assert marked == {(k, i) for k, layer in enumerate(dropped) for i in layer}
     assert {
         (int(n.get("data-layer")), int(n.get("data-index")))
-        for n in with_class(root, "dp-dropped", "g")
+        for n in with_class(root, "dpf-dropped", "g")
     } == marked
-    assert len(with_class(root, "dp-bias")) == (len(sizes) - 1 if bias else 0)
+    assert len(with_class(root, "dpf-bias")) == (len(sizes) - 1 if bias else 0)
     labels = {
         n.get("data-label"): (int(n.get("data-layer")), int(n.get("data-index"))) for n in nodes
     }
-    edges = with_class(root, "dp-edge", "line")
+    edges = with_class(root, "dpf-edge", "line")
     expected = sum((a + bias) * b for a, b in itertools.pairwise(sizes))
     assert len(edges) == expected
     for edge in edges:
         ends = [labels.get(edge.get("data-src")), labels[edge.get("data-dst")]]
         should = any(end in marked for end in ends if end is not None)
         assert edge.get("data-dropped") == str(int(should))
-        assert ("dp-dropped" in edge.get("class").split()) == should
+        assert ("dpf-dropped" in edge.get("class").split()) == should
     return nodes, edges
 
 
@@ -257,13 +257,13 @@ def test_network_marks_exactly_the_dropped_nodes_and_edges(sizes, dropped):
 
 def test_network_labels_follow_the_chapter():
     root = parse(network_diagram((3, 4, 2)))
-    assert [n.get("data-label") for n in with_class(root, "dp-node")] == [
+    assert [n.get("data-label") for n in with_class(root, "dpf-node")] == [
         *("i1", "i2", "i3"),
         *("h1", "h2", "h3", "h4"),
         *("o1", "o2"),
     ]
     deep = parse(network_diagram((1, 2, 1, 1)))
-    assert [n.get("data-label") for n in with_class(deep, "dp-node")] == [
+    assert [n.get("data-label") for n in with_class(deep, "dpf-node")] == [
         "i1",
         "h1.1",
         "h1.2",
@@ -275,7 +275,7 @@ def test_network_labels_follow_the_chapter():
 def test_network_bias_nodes_are_never_dropped():
     root = parse(network_diagram((3, 4, 2), [[0], [3], None], bias=True))
     check_network(root, (3, 4, 2), [[0], [3], []], bias=True)
-    bias_edges = [e for e in with_class(root, "dp-edge") if e.get("data-src") == "b"]
+    bias_edges = [e for e in with_class(root, "dpf-edge") if e.get("data-src") == "b"]
     assert len(bias_edges) == 4 + 2
     assert sum(e.get("data-dropped") == "1" for e in bias_edges) == 1  # the one into h4
 
@@ -283,9 +283,9 @@ def test_network_bias_nodes_are_never_dropped():
 def test_large_layers_are_elided_with_a_count():
     fig = network_diagram((784, 100, 10), [range(0, 784, 2), [5], None])
     root = parse(fig)
-    nodes = with_class(root, "dp-node")
+    nodes = with_class(root, "dpf-node")
     assert len(nodes) == 9 + 9 + 10  # 6 first, a gap, 3 last
-    assert [g.get("data-hidden") for g in with_class(root, "dp-gap")] == ["775", "91"]
+    assert [g.get("data-hidden") for g in with_class(root, "dpf-gap")] == ["775", "91"]
     shown = {int(n.get("data-index")) for n in nodes if n.get("data-layer") == "0"}
     assert shown == {0, 1, 2, 3, 4, 5, 781, 782, 783}
     for node in nodes:
@@ -320,7 +320,7 @@ def test_network_from_the_tutorial_class_during_dropout():
 def test_thinned_networks_use_the_shared_sampler():
     sizes, keep, seed = (10, 5, 3), (0.7, 0.6), 42
     root = parse(thinned_networks(sizes, keep, count=4, seed=seed))
-    panels = with_class(root, "dp-panel")
+    panels = with_class(root, "dpf-panel")
     assert len(panels) == 4
     rng = np.random.default_rng(seed)
     for panel in panels:
@@ -345,57 +345,57 @@ def test_thinned_networks_depend_on_the_seed_only():
 def test_weight_matrix_cells_values_and_removed_marks():
     m = np.arange(-10, 10).reshape(4, 5)
     root = parse(weight_matrix(m, removed_rows=[2], removed_cols=[0, 3]))
-    cells = with_class(root, "dp-cell", "rect")
+    cells = with_class(root, "dpf-cell", "rect")
     assert len(cells) == 20
-    assert len(with_class(root, "dp-removed")) == 5 + 4 + 4 - 2  # a row, two columns
-    strikes = with_class(root, "dp-strike")
+    assert len(with_class(root, "dpf-removed")) == 5 + 4 + 4 - 2  # a row, two columns
+    strikes = with_class(root, "dpf-strike")
     assert sorted(s.get("data-row") for s in strikes if s.get("data-row")) == ["2"]
     assert sorted(s.get("data-col") for s in strikes if s.get("data-col")) == ["0", "3"]
-    values = [t.text for t in with_class(root, "dp-values")[0]]
+    values = [t.text for t in with_class(root, "dpf-values")[0]]
     assert values == [str(v).replace("-", "\u2212") for v in m.ravel()]
-    (negative,) = with_class(root, "dp-f-neg", "g")
-    (positive,) = with_class(root, "dp-f-pos", "g")
+    (negative,) = with_class(root, "dpf-f-neg", "g")
+    (positive,) = with_class(root, "dpf-f-pos", "g")
     assert len(negative) == int(np.sum(m < 0)) and len(positive) == int(np.sum(m >= 0))
 
 
 def test_weight_matrix_hides_numbers_when_large_and_hatches_negatives():
     m = np.linspace(-1, 1, 30 * 20).reshape(30, 20)
     root = parse(weight_matrix(m))
-    assert not with_class(root, "dp-values")
-    assert len(with_class(root, "dp-cell")) == 600
-    assert len(with_class(root, "dp-neg-hatch")[0]) == int(np.sum(m < 0))
+    assert not with_class(root, "dpf-values")
+    assert len(with_class(root, "dpf-cell")) == 600
+    assert len(with_class(root, "dpf-neg-hatch")[0]) == int(np.sum(m < 0))
     shown = parse(weight_matrix(m[:2, :3], values=False))
-    assert not with_class(shown, "dp-values")
+    assert not with_class(shown, "dpf-values")
     forced = parse(weight_matrix(m, values=True))
-    assert len(with_class(forced, "dp-values")[0]) == 600
+    assert len(with_class(forced, "dpf-values")[0]) == 600
 
 
 def test_large_weight_matrix_becomes_one_image():
     m = np.linspace(-1, 1, 50 * 60).reshape(50, 60)
     root = parse(weight_matrix(m, removed_cols=[3]))
-    assert not with_class(root, "dp-cell")
-    (image,) = with_class(root, "dp-cells", "image")
+    assert not with_class(root, "dpf-cell")
+    (image,) = with_class(root, "dpf-cells", "image")
     pixels = png_of(image)
     assert pixels.shape == (50, 60, 4)
     assert np.all(pixels[m < 0, 2] == 0xB2) and np.all(pixels[m > 0, 0] == 0xD5)
     assert np.all(pixels[:, 3, 3] < pixels[:, 4, 3] + 1)  # removed column faded
-    assert [s.get("data-col") for s in with_class(root, "dp-strike")] == ["3"]
+    assert [s.get("data-col") for s in with_class(root, "dpf-strike")] == ["3"]
 
 
 def test_thinning_steps_show_full_and_sliced_matrix():
     m = np.arange(50).reshape(5, 10) - 25
     rows, cols = [0, 2, 4], [1, 2, 5, 6, 9]
     root = parse(thinning_steps(m, rows, cols))
-    full, thin = with_class(root, "dp-matrix")
+    full, thin = with_class(root, "dpf-matrix")
     assert (full.get("data-rows"), full.get("data-cols")) == ("5", "10")
     assert (thin.get("data-rows"), thin.get("data-cols")) == ("3", "5")
-    assert len(with_class(full, "dp-cell")) == 50 and len(with_class(thin, "dp-cell")) == 15
-    assert len(with_class(full, "dp-removed")) == 50 - 15
-    values = [t.text for t in with_class(thin, "dp-values")[0]]
+    assert len(with_class(full, "dpf-cell")) == 50 and len(with_class(thin, "dpf-cell")) == 15
+    assert len(with_class(full, "dpf-removed")) == 50 - 15
+    values = [t.text for t in with_class(thin, "dpf-values")[0]]
     assert values == [str(v).replace("-", "\u2212") for v in m[np.ix_(rows, cols)].ravel()]
-    labels = [t.text for t in with_class(thin, "dp-labels")[0]]
+    labels = [t.text for t in with_class(thin, "dpf-labels")[0]]
     assert labels == ["0", "2", "4", "1", "2", "5", "6", "9"]
-    arrow = " ".join(t.text for t in with_class(root, "dp-arrow")[0].iter(NS + "text"))
+    arrow = " ".join(t.text for t in with_class(root, "dpf-arrow")[0].iter(NS + "text"))
     assert "[rows][:, cols]" in arrow and "1 2 5 6 9" in arrow
 
 
@@ -405,7 +405,7 @@ def test_thinning_steps_show_full_and_sliced_matrix():
 )
 def test_thinning_steps_write_the_chapter_slicing(rows, cols, expression):
     root = parse(thinning_steps(np.ones((2, 4)), rows, cols))
-    texts = [t.text for t in with_class(root, "dp-arrow")[0].iter(NS + "text")]
+    texts = [t.text for t in with_class(root, "dpf-arrow")[0].iter(NS + "text")]
     assert texts[0] == expression
 
 
@@ -414,7 +414,7 @@ def test_thinning_steps_write_the_chapter_slicing(rows, cols, expression):
 
 def test_learning_curves_draw_one_line_per_run_split_and_metric():
     root = parse(learning_curves(RUNS))
-    lines = with_class(root, "dp-line")
+    lines = with_class(root, "dpf-line")
     keys = {(g.get("data-run"), g.get("data-split"), g.get("data-metric")) for g in lines}
     assert len(lines) == len(keys) == 2 * 2 * 2
     for line in lines:
@@ -422,8 +422,8 @@ def test_learning_curves_draw_one_line_per_run_split_and_metric():
         assert path.count("L") + 1 == int(line.get("data-points")) == 6
         dashed = line[0].get("stroke-dasharray") is not None
         assert dashed == (line.get("data-split") == "test")
-    assert [p.get("data-metric") for p in with_class(root, "dp-panel")] == ["loss", "accuracy"]
-    legend = [t.text for t in with_class(root, "dp-legend")[0].iter(NS + "text")]
+    assert [p.get("data-metric") for p in with_class(root, "dpf-panel")] == ["loss", "accuracy"]
+    legend = [t.text for t in with_class(root, "dpf-legend")[0].iter(NS + "text")]
     assert legend[:2] == ["no dropout", "dropout"]
 
 
@@ -434,16 +434,16 @@ def test_learning_curves_skip_missing_values_and_empty_metrics():
     h[4]["train_loss"] = float("nan")
     assert learning_curves(h, metrics="loss").svg == learning_curves(h, metrics=["loss"]).svg
     root = parse(learning_curves(h, metrics=("loss", "f1")))
-    (line,) = with_class(root, "dp-line")
+    (line,) = with_class(root, "dpf-line")
     assert line.get("data-run") == "run" and line.get("data-points") == "2"
-    assert [p.get("data-metric") for p in with_class(root, "dp-panel")] == ["loss"]
+    assert [p.get("data-metric") for p in with_class(root, "dpf-panel")] == ["loss"]
 
 
 def test_learning_curves_hundred_epochs_four_runs_stay_small():
     runs = {f"run {k}": history(100, k) for k in range(4)}
     fig = learning_curves(runs)
     assert len(fig.svg.encode()) < 60_000
-    assert len(with_class(parse(fig), "dp-line")) == 16
+    assert len(with_class(parse(fig), "dpf-line")) == 16
 
 
 def test_nice_ticks():
@@ -460,16 +460,16 @@ def test_nice_ticks():
 
 def test_confusion_matrix_cells_counts_and_diagonal():
     root = parse(confusion_matrix(CM))
-    cells = with_class(root, "dp-cell")
+    cells = with_class(root, "dpf-cell")
     assert len(cells) == 9
-    assert len(with_class(root, "dp-diag")) == 3
+    assert len(with_class(root, "dpf-diag")) == 3
     for cell in cells:
         i, j = int(cell.get("data-true")), int(cell.get("data-pred"))
         assert int(cell.get("data-count")) == CM[i, j]
-        assert ("dp-diag" in cell.get("class").split()) == (i == j)
-    values = [t.text for t in with_class(root, "dp-values")[0]]
+        assert ("dpf-diag" in cell.get("class").split()) == (i == j)
+    values = [t.text for t in with_class(root, "dpf-values")[0]]
     assert values == [str(v) for v in CM.ravel() if v]  # empty cells stay blank
-    bold = [t.text for t in with_class(root, "dp-values")[0] if t.get("font-weight") == "700"]
+    bold = [t.text for t in with_class(root, "dpf-values")[0] if t.get("font-weight") == "700"]
     assert bold == ["5", "7", "9"]
     texts = [t.text for t in root.iter(NS + "text")]
     assert "predicted label" in texts and "true label" in texts
@@ -479,12 +479,12 @@ def test_confusion_matrix_from_the_chapter_dict():
     chapter = {(float(t), int(p)): int(CM[t, p]) for t in range(3) for p in range(3) if CM[t, p]}
     assert confusion_matrix(chapter).svg == confusion_matrix(CM).svg
     padded = parse(confusion_matrix({(0.0, 0): 3, (1.0, 0): 1}, labels=list("abcd")))
-    assert len(with_class(padded, "dp-cell")) == 16
+    assert len(with_class(padded, "dpf-cell")) == 16
 
 
 def test_confusion_matrix_normalized_rows():
     root = parse(confusion_matrix(CM, normalize=True))
-    values = [t.text for t in with_class(root, "dp-values")[0]]
+    values = [t.text for t in with_class(root, "dpf-values")[0]]
     assert values[:2] == ["0.83", "0.17"] and values[-1] == "1.00"
 
 
@@ -497,9 +497,9 @@ def test_digit_grid_tiles_pixels_and_wrong_predictions():
     predictions = labels.copy()
     predictions[[2, 7]] = 9 - predictions[[2, 7]]
     root = parse(digit_grid(images, labels, predictions, columns=5, limit=10))
-    tiles = with_class(root, "dp-digit")
+    tiles = with_class(root, "dpf-digit")
     assert len(tiles) == 10
-    assert [int(t.get("data-index")) for t in with_class(root, "dp-wrong")] == [2, 7]
+    assert [int(t.get("data-index")) for t in with_class(root, "dpf-wrong")] == [2, 7]
     for k, tile in enumerate(tiles):
         np.testing.assert_array_equal(png_of(tile.find(NS + "image")), 255 - images[k])
     captions = [tile.find(NS + "text").text for tile in tiles]
@@ -510,9 +510,9 @@ def test_digit_grid_accepts_flat_float_and_column_labels():
     flat = digits(3).reshape(3, 784) / 255.0
     labels = np.array([[1.0], [2.0], [3.0]])  # the chapter keeps labels as float columns
     root = parse(digit_grid(flat, labels))
-    tiles = with_class(root, "dp-digit")
+    tiles = with_class(root, "dpf-digit")
     assert [t.get("data-label") for t in tiles] == ["1", "2", "3"]
-    assert not with_class(root, "dp-wrong")
+    assert not with_class(root, "dpf-wrong")
     np.testing.assert_array_equal(png_of(tiles[0].find(NS + "image")), 255 - digits(3)[0])
 
 

@@ -57,7 +57,7 @@ class Figure:
     def _repr_html_(self) -> str:
         caption = f"<figcaption>{esc(self.caption)}</figcaption>" if self.caption else ""
         return (
-            f'<figure class="dp-figure" style="margin:0;max-width:100%;overflow-x:auto">'
+            f'<figure class="dpf-figure" style="margin:0;max-width:100%;overflow-x:auto">'
             f"{self._svg}{caption}</figure>"
         )
 

@@ -2,8 +2,8 @@
 
 Figures are built as strings: each drawing function returns a list of element strings made with
 :func:`el` and :func:`text`, and :func:`document` wraps them in an ``<svg>`` root with a title, a
-description and a small style sheet. Colours are CSS classes (``dp-f-<role>`` for fill,
-``dp-s-<role>`` for stroke) that read ``var(--dp-<role>)`` and switch to a lighter default in dark
+description and a small style sheet. Colours are CSS classes (``dpf-f-<role>`` for fill,
+``dpf-s-<role>`` for stroke) that read ``var(--dp-<role>)`` and switch to a lighter default in dark
 mode, with the light colour repeated as a presentation attribute for renderers without CSS.
 
 Ids (patterns, the description) start with :data:`UID`, a placeholder that :func:`document`
@@ -124,10 +124,10 @@ def paint(fill: str | None = None, stroke: str | None = None, cls: str = "") -> 
     classes = [cls] if cls else []
     if fill:
         attrs["fill"] = PALETTE[fill][0]
-        classes.append(f"dp-f-{fill}")
+        classes.append(f"dpf-f-{fill}")
     if stroke:
         attrs["stroke"] = PALETTE[stroke][0]
-        classes.append(f"dp-s-{stroke}")
+        classes.append(f"dpf-s-{stroke}")
     attrs["class_"] = " ".join(classes)
     return attrs
 
@@ -140,24 +140,24 @@ def text_width(content: str, size: float = 12.0) -> float:
 def _style(body: str) -> str:
     """Return the style sheet, with only the colour roles that ``body`` uses."""
     rules = [
-        ".dp-fig .dp-muted{opacity:.6}",
-        ".dp-fig image{image-rendering:pixelated;image-rendering:crisp-edges}",
+        ".dpf-fig .dpf-muted{opacity:.6}",
+        ".dpf-fig image{image-rendering:pixelated;image-rendering:crisp-edges}",
     ]
     dark = [f"color:{_DARK_FG}"]
     for role, (light, dark_value) in PALETTE.items():
         for kind, prop in (("f", "fill"), ("s", "stroke")):
-            if f"dp-{kind}-{role}" in body:
-                rules.append(f".dp-fig .dp-{kind}-{role}{{{prop}:var(--dp-{role},{light})}}")
-        if f"dp-f-{role}" in body or f"dp-s-{role}" in body:
+            if f"dpf-{kind}-{role}" in body:
+                rules.append(f".dpf-fig .dpf-{kind}-{role}{{{prop}:var(--dp-{role},{light})}}")
+        if f"dpf-f-{role}" in body or f"dpf-s-{role}" in body:
             dark.append(f"--dp-{role}:{dark_value}")
     dark_vars = ";".join(dark[1:])
     rules.append(
-        "@media (prefers-color-scheme:dark){svg.dp-fig:root{"
+        "@media (prefers-color-scheme:dark){svg.dpf-fig:root{"
         f"background:{_DARK_BG};{';'.join(dark)}}}}}"
     )
     if dark_vars:
         rules.append(
-            "[data-md-color-scheme=slate] .dp-fig,[data-jp-theme-light=false] .dp-fig"
+            "[data-md-color-scheme=slate] .dpf-fig,[data-jp-theme-light=false] .dpf-fig"
             f"{{{dark_vars}}}"
         )
     return el("style", "".join(rules))
@@ -177,7 +177,7 @@ def document(
     title, desc : str
         Short name (``<title>``, ``aria-label``) and a sentence describing the content.
     kind : str
-        Figure kind, added as the class ``dp-<kind>``.
+        Figure kind, added as the class ``dpf-<kind>``.
     """
     content = "".join(body)
     w, h = num(width), num(height)
@@ -188,7 +188,7 @@ def document(
         "svg",
         inner,
         xmlns=XMLNS,
-        class_=f"dp-fig dp-{kind}",
+        class_=f"dpf-fig dpf-{kind}",
         width=w,
         height=h,
         viewBox=f"0 0 {w} {h}",

@@ -3,7 +3,7 @@
 Correct predictions (the diagonal) are blue with a bold outline and bold numbers; mistakes are
 orange. Each group is shaded on its own scale (the diagonal by its largest count, the mistakes
 by theirs), so a handful of confusions stays visible next to a thousand hits. Empty cells stay
-blank. Cells are ``<rect class="dp-cell">`` (``dp-cell dp-diag`` on the diagonal) with
+blank. Cells are ``<rect class="dpf-cell">`` (``dpf-cell dpf-diag`` on the diagonal) with
 ``data-true``, ``data-pred`` and ``data-count``.
 """
 
@@ -103,7 +103,7 @@ def _cells(
             rects["good" if diag else "bad"].append(
                 el(
                     "rect",
-                    class_="dp-cell dp-diag" if diag else "dp-cell",
+                    class_="dpf-cell dpf-diag" if diag else "dpf-cell",
                     x=x,
                     y=y,
                     width=size,
@@ -142,9 +142,9 @@ def _cells(
             stroke="currentColor",
             stroke_width="1.6",
             stroke_opacity=".8",
-            class_="dp-diag-outline",
+            class_="dpf-diag-outline",
         ),
-        group(labels, text_anchor="middle", font_size=font, class_="dp-values"),
+        group(labels, text_anchor="middle", font_size=font, class_="dpf-values"),
     ]
 
 
@@ -170,7 +170,7 @@ def _axes(labels: list[str], x0: float, y0: float, size: float) -> list[str]:
             transform=f"rotate(-90 {_svg.num(x0 - 36)} {_svg.num(ty)})",
         )
     )
-    return [group(out, class_="dp-axes")]
+    return [group(out, class_="dpf-axes")]
 
 
 def _legend(x: float, y: float, normalize: bool) -> list[str]:
@@ -201,7 +201,7 @@ def _legend(x: float, y: float, normalize: bool) -> list[str]:
         ),
         text(x + 20, y + 27, f"mistakes: {what}; each group shaded on its own scale", dy=".35em"),
     ]
-    return [group(items, font_size=10.5, class_="dp-legend")]
+    return [group(items, font_size=10.5, class_="dpf-legend")]
 
 
 def confusion_matrix(

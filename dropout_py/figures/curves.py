@@ -189,8 +189,8 @@ def _axes(
         text(x, y0 + h + 15, t, text_anchor="middle")
         for x, t in zip(sx(xt), _tick_text(xt), strict=True)
     ]
-    out.append(group(ticks, font_size=10.5, class_="dp-ticks"))
-    out.append(text(x0 + w / 2, y0 + h + 32, "epoch", text_anchor="middle", class_="dp-muted"))
+    out.append(group(ticks, font_size=10.5, class_="dpf-ticks"))
+    out.append(text(x0 + w / 2, y0 + h + 32, "epoch", text_anchor="middle", class_="dpf-muted"))
     out.append(text(x0, y0 - 10, metric, font_weight="600"))
     return out, sx, sy
 
@@ -218,7 +218,7 @@ def _line(xs: np.ndarray, ys: np.ndarray, run: int, name: str, split: str, metri
     )
     return group(
         [line, el("path", d=marks, stroke_width="1.2", **marker_paint)],
-        class_="dp-line",
+        class_="dpf-line",
         data_run=name,
         data_split=split,
         data_metric=metric,
@@ -240,7 +240,7 @@ def _panel(runs: dict, metric: str, box: tuple[float, float, float, float]) -> l
     out, sx, sy = _axes(box, xt, yt, metric)
     for (k, name, split), (xs, ys) in series.items():
         out.append(_line(sx(xs), sy(ys), k, name, split, metric))
-    return [group(out, class_="dp-panel", data_metric=metric)]
+    return [group(out, class_="dpf-panel", data_metric=metric)]
 
 
 def _legend(names: list[str], x: float, y: float, width: float) -> tuple[list[str], float]:
@@ -265,7 +265,7 @@ def _legend(names: list[str], x: float, y: float, width: float) -> tuple[list[st
             cx, cy = x, cy + 20
         out.append(el("g", content, transform=f"translate({_svg.num(cx)} {_svg.num(cy)})"))
         cx += w + 18
-    return [group(out, class_="dp-legend")], cy - y + 20
+    return [group(out, class_="dpf-legend")], cy - y + 20
 
 
 def _describe(runs: dict, metrics: list[str]) -> str:
@@ -318,7 +318,7 @@ def learning_curves(
     Examples
     --------
     >>> history = [{"epoch": e, "train_loss": 1 / e, "test_loss": 1.2 / e} for e in (1, 2, 3)]
-    >>> learning_curves({"baseline": history}).svg.count('class="dp-line"')
+    >>> learning_curves({"baseline": history}).svg.count('class="dpf-line"')
     2
     """
     checked = _check_runs(runs)

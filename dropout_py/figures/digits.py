@@ -3,7 +3,7 @@
 Each image is a small grayscale PNG embedded as a data URI (dark ink on a light tile, scaled up
 with crisp pixels), far lighter than one ``<rect>`` per pixel. A wrong prediction gets a thick
 dashed frame, a corner flag and the caption ``true → predicted``; correct ones show the label
-alone. Every tile is a ``<g class="dp-digit">`` with ``data-index``, ``data-label``,
+alone. Every tile is a ``<g class="dpf-digit">`` with ``data-index``, ``data-label``,
 ``data-prediction`` and ``data-wrong``.
 """
 
@@ -134,7 +134,7 @@ def _tile(
         )
     return group(
         parts,
-        class_="dp-digit dp-wrong" if wrong else "dp-digit",
+        class_="dpf-digit dpf-wrong" if wrong else "dpf-digit",
         data_index=k,
         data_label=label,
         data_prediction=prediction,
@@ -210,11 +210,11 @@ def digit_grid(
         label = None if true is None else int(true[k])
         prediction = None if pred is None else int(pred[k])
         tiles.append(_tile(k, pixels[k], x, y, label, prediction))
-    body.append(group(tiles, class_="dp-digits"))
+    body.append(group(tiles, class_="dpf-digits"))
     legend_y = top + rows * _ROW + 8
     note_x = min(x0, width - widest - 8)
     for k, line in enumerate(notes):
-        body.append(text(note_x, legend_y + 14 * k, line, font_size=10.5, class_="dp-muted"))
+        body.append(text(note_x, legend_y + 14 * k, line, font_size=10.5, class_="dpf-muted"))
     height = legend_y + 14 * len(notes) + 2
     wrong = 0 if true is None or pred is None else int(np.sum(true[:shown] != pred[:shown]))
     name = title or f"{shown} digit images"

@@ -6,8 +6,8 @@ matrices print the numbers, larger ones hatch the negative cells. Removed rows a
 cross-hatched and struck through. Matrices with more than 1600 cells are drawn as one embedded
 PNG (one pixel per cell) instead of one ``<rect>`` per cell.
 
-Cells are ``<rect class="dp-cell">`` (``dp-cell dp-removed`` when their row or column is
-removed), removed rows/columns carry an overlay ``<rect class="dp-strike">`` with ``data-row`` or
+Cells are ``<rect class="dpf-cell">`` (``dpf-cell dpf-removed`` when their row or column is
+removed), removed rows/columns carry an overlay ``<rect class="dpf-strike">`` with ``data-row`` or
 ``data-col``.
 """
 
@@ -219,7 +219,7 @@ def _cells(
             box = {"x": x0 + j * g.cell_w, "y": y0 + i * g.cell_h}
             size = {"width": g.cell_w, "height": g.cell_h}
             strength = _strength(abs(v) / vmax) * (0.3 if removed[i, j] else 1.0)
-            cls = "dp-cell dp-removed" if removed[i, j] else "dp-cell"
+            cls = "dpf-cell dpf-removed" if removed[i, j] else "dpf-cell"
             rect = el("rect", class_=cls, **box, **size, fill_opacity=f"{strength:.2f}")
             groups["neg" if v < 0 else "pos"].append(rect)
             if v < 0 and g.values is None:
@@ -230,7 +230,7 @@ def _cells(
         if cells
     ]
     if hatch:
-        out.append(group(hatch, fill=url("neg"), class_="dp-neg-hatch"))
+        out.append(group(hatch, fill=url("neg"), class_="dpf-neg-hatch"))
     return out
 
 
@@ -247,7 +247,7 @@ def _image(
     return [
         el(
             "image",
-            class_="dp-cells",
+            class_="dpf-cells",
             x=x + g.label_w,
             y=y + g.label_h,
             width=g.cols * g.cell_w,
@@ -268,7 +268,7 @@ def _values(g: _Grid, x: float, y: float, removed: np.ndarray) -> list[str]:
             cy = y + g.label_h + (i + 0.5) * g.cell_h
             fade = ".5" if removed[i, j] else None
             out.append(text(cx, cy, value, dy=".35em", opacity=fade))
-    return [group(out, text_anchor="middle", font_size=_VALUE_SIZE, class_="dp-values")]
+    return [group(out, text_anchor="middle", font_size=_VALUE_SIZE, class_="dpf-values")]
 
 
 def _labels(
@@ -286,7 +286,7 @@ def _labels(
         cx = x + g.label_w + (j + 0.5) * g.cell_w
         fade = ".4" if j in removed_cols else None
         out.append(text(cx, y + g.label_h - 5, col_labels[j], text_anchor="middle", opacity=fade))
-    return [group(out, font_size=_LABEL_SIZE, class_="dp-labels")]
+    return [group(out, font_size=_LABEL_SIZE, class_="dpf-labels")]
 
 
 def _strikes(g: _Grid, x: float, y: float, rows: list[int], cols: list[int]) -> list[str]:
@@ -333,7 +333,7 @@ def _removed_style(g: _Grid, any_removed: bool) -> str | None:
 
 def _band(box: tuple[float, float, float, float], **data: int) -> str:
     x, y, w, h = box
-    return el("rect", class_="dp-strike", x=x, y=y, width=w, height=h, **data)
+    return el("rect", class_="dpf-strike", x=x, y=y, width=w, height=h, **data)
 
 
 def _heatmap(
@@ -369,7 +369,7 @@ def _heatmap(
         out += _values(g, x, y, mask)
     out += _labels(g, x, y, labels[0], labels[1], (set(rows), set(cols)))
     out += _strikes(g, x, y, rows, cols)
-    return [group(out, class_="dp-matrix", data_rows=g.rows, data_cols=g.cols)]
+    return [group(out, class_="dpf-matrix", data_rows=g.rows, data_cols=g.cols)]
 
 
 def _legend(
@@ -400,14 +400,14 @@ def _legend(
         out.append(text(x + (k + 0.5) * w, y + 22, txt, text_anchor="middle", font_size=10))
     end = x + steps * w + 12
     note = "negative \u2190 \u2192 positive" + ("  (hatched = negative)" if hatch else "")
-    out.append(text(end, y + 9, note, font_size=10.5, class_="dp-muted"))
+    out.append(text(end, y + 9, note, font_size=10.5, class_="dpf-muted"))
     if removed == "hatch":
         box = {"x": end, "y": y + 14, "width": 16.0, "height": 10.0}
         out.append(
             el("rect", **box, fill=url("removed"), stroke="currentColor", stroke_opacity=".4")
         )
         out.append(
-            text(end + 22, y + 23, "removed row / column", font_size=10.5, class_="dp-muted")
+            text(end + 22, y + 23, "removed row / column", font_size=10.5, class_="dpf-muted")
         )
     elif removed == "bar":
         out.append(el("rect", x=end, y=y + 17, width=16.0, height=3.0, **_svg.paint(fill="drop")))
@@ -417,10 +417,10 @@ def _legend(
                 y + 23,
                 "removed row / column (faded, marked in the margin)",
                 font_size=10.5,
-                class_="dp-muted",
+                class_="dpf-muted",
             )
         )
-    return [group(out, class_="dp-legend")], 28.0
+    return [group(out, class_="dpf-legend")], 28.0
 
 
 # --- public figures --------------------------------------------------------------------------
@@ -576,7 +576,7 @@ def _arrow(
                 f"{label} kept:",
                 text_anchor="middle",
                 font_size=10.5,
-                class_="dp-muted",
+                class_="dpf-muted",
             )
         )
         for line in _wrap_indices(kept):
@@ -592,7 +592,7 @@ def _arrow(
                 )
             )
         line_y += 17
-    return [group(out, class_="dp-arrow")], line_y
+    return [group(out, class_="dpf-arrow")], line_y
 
 
 def thinning_steps(

@@ -6,8 +6,8 @@ layer (``h1.1, h1.2, ..., h2.1, ...`` when there are several: hidden layer, then
 dashed and faded. A bias node is a square labelled ``b`` and is never dropped. Layers with more
 than ten nodes show the first six and the last three around a gap.
 
-Every node is a ``<g class="dp-node">`` with ``data-layer``, ``data-index``, ``data-label`` and
-``data-dropped``; every edge a ``<line class="dp-edge">`` with ``data-src``, ``data-dst`` and
+Every node is a ``<g class="dpf-node">`` with ``data-layer``, ``data-index``, ``data-label`` and
+``data-dropped``; every edge a ``<line class="dpf-edge">`` with ``data-src``, ``data-dst`` and
 ``data-dropped``, so a test (or a curious reader) can count them.
 """
 
@@ -175,7 +175,7 @@ def _edges(layers: list[_Layer], pos: list[dict], r: float) -> list[str]:
                 is_dropped = src_dropped or j in dst_layer.dropped
                 line = el(
                     "line",
-                    class_="dp-edge dp-dropped" if is_dropped else "dp-edge",
+                    class_="dpf-edge dpf-dropped" if is_dropped else "dpf-edge",
                     data_layer=k,
                     data_src=src,
                     data_dst=dst_layer.label(j),
@@ -241,7 +241,7 @@ def _node(layer: _Layer, k: int, i: int, c: tuple[float, float], r: float) -> st
         parts = [disc, text(x, y, label, dy=".35em", text_anchor="middle", font_size=size)]
     return group(
         parts,
-        class_="dp-node dp-dropped" if is_dropped else "dp-node",
+        class_="dpf-node dpf-dropped" if is_dropped else "dpf-node",
         data_layer=k,
         data_index=i,
         data_label=label,
@@ -265,13 +265,13 @@ def _bias_node(k: int, c: tuple[float, float], r: float) -> str:
         **_svg.paint(fill="bias"),
     )
     label = text(x, y, "b", dy=".35em", text_anchor="middle", font_size=max(8.0, r * 0.8))
-    return group([box, label], class_="dp-bias", data_layer=k, data_label="b")
+    return group([box, label], class_="dpf-bias", data_layer=k, data_label="b")
 
 
 def _gap(c: tuple[float, float], r: float, count: int) -> str:
     x, y = c
     dots = [el("circle", cx=x, cy=y + dy * r * 0.55, r=max(1.5, r * 0.12)) for dy in (-1, 0, 1)]
-    return group(dots, class_="dp-gap", data_hidden=count, opacity=".7")
+    return group(dots, class_="dpf-gap", data_hidden=count, opacity=".7")
 
 
 def _footer(layer: _Layer) -> str | None:
@@ -301,7 +301,7 @@ def _draw(layers: list[_Layer], box: tuple[float, float, float, float], r: float
         note = _footer(layer)
         if note:
             out.append(
-                text(cx, y0 + h - 4, note, text_anchor="middle", font_size=10.5, class_="dp-muted")
+                text(cx, y0 + h - 4, note, text_anchor="middle", font_size=10.5, class_="dpf-muted")
             )
     return out
 
@@ -409,7 +409,7 @@ def network_diagram(
     Examples
     --------
     >>> fig = network_diagram((3, 4, 2), [[1], [], []])
-    >>> fig.svg.count('class="dp-node dp-dropped"')
+    >>> fig.svg.count('class="dpf-node dpf-dropped"')
     1
     """
     sizes = _check_sizes(layer_sizes)
@@ -589,7 +589,7 @@ def _panels(networks: list[list[_Layer]], sizes: tuple[int, ...], fractions: lis
             )
         )
         inner = _draw(layers, (x + 10, y + 22, panel_w - 20, panel_h - 26), r)
-        body.append(group(inner, class_="dp-panel", data_panel=p))
+        body.append(group(inner, class_="dpf-panel", data_panel=p))
         if p % columns:
             body.append(
                 el(

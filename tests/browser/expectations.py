@@ -10,23 +10,46 @@ must show a rich (SVG/HTML) output.
 from __future__ import annotations
 
 EXPECTED: dict[str, dict[int, list[str]]] = {
-    "": {
-        1: ["is ready"],
-        2: ["kept nodes:"],
+    "dropout/": {
+        2: ["no dropout: train 1.000", "dropout: train"],
     },
-    "demo/": {
-        1: ["step 0\nstep 1\nstep 2"],
-        3: ["three updates, one picture"],
-        4: ['File "<cell 4>", line 7', "ValueError: keep fraction must be in (0, 1], got 1.5"],
-        5: ["dropout_py 0.1.0", "(3, 3)"],
-        6: ["(10000, 784) (2000, 784) [5 0 4 1 9 2 1 3 1 4]"],
+    "thinning/": {
+        3: ["identical: True"],
+        5: ["True"],
+        6: ["[0.5 0.  0.5]"],
     },
-    "demo-scipy/": {
-        1: ["[0.018 0.119 0.5   0.881 0.982]"],
-        2: ["0.0"],
+    "numpy-steps/": {
+        2: ["7 active inputs:", "(5, 10) -> (5, 7)"],
+        3: ["who: (7, 5) -> (7, 3)", "wih: (5, 10) -> (3, 7)"],
+        5: ["columns kept: [ 0  1  3  6  7  8  9 10]"],
+    },
+    "network-class/": {
+        1: ["dropout_py: mean 0.151", "scipy: mean 0.151"],
+        2: ["init= 'chapter': hidden outputs from 1.000 to 1.000"],
+        3: ["thinned: (3, 4) (3, 4)"],
+        5: ["backprop='gradient': test accuracy after each epoch 0.100 0.100 0.100"],
+        6: ["(54000, 60000)]", "(100, 103)]"],
+        8: ["ValueError: active_input_percentage must be in (0, 1], got 70"],
+    },
+    "mnist/": {
+        1: ["training images: (10000, 784) uint8", "[1000 1000 1000"],
+        2: ["pixels now from 0.01 to 1.0"],
+        3: ["epoch 3:", "test: accuracy 0.8"],
+        6: ["without dropout: test accuracy", "with dropout: test accuracy"],
+    },
+    "fast-trainer/": {
+        1: ["input at test time, all nodes on: 9.9"],
+        2: ["epoch 5:", "Evaluation(accuracy=0.8"],
+        3: ["paper's scheme: final test accuracy"],
     },
 }
 
 RICH: dict[str, list[int]] = {
-    "demo/": [2, 3],
+    "": [1],
+    "dropout/": [1, 2],
+    "thinning/": [2, 4],
+    "numpy-steps/": [4],
+    "network-class/": [3],
+    "mnist/": [1, 4, 5],
+    "fast-trainer/": [3],
 }
