@@ -105,10 +105,24 @@ def _user_traceback(error: BaseException, filename: str) -> str:
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next
     report = traceback.TracebackException(type(error), error, tb)
-    report.stack = traceback.StackSummary.from_list(
-        [frame for frame in report.stack if frame.filename != __file__]
-    )
+    frames = [frame for frame in report.stack if frame.filename != __file__]
+    for frame in frames:
+        frame.filename = _short_path(frame.filename)
+    report.stack = traceback.StackSummary.from_list(frames)
     return "".join(report.format())
+
+
+def _short_path(filename: str) -> str:
+    """Drop the import root: ``/…/site-packages/dropout_py/x.py`` becomes ``dropout_py/x.py``.
+
+    Where a library is installed says nothing to the reader (and differs between the build
+    machine and the browser); the module path does.
+    """
+    roots = sorted((p.rstrip("/") + "/" for p in sys.path if p.startswith("/")), key=len)
+    for root in reversed(roots):  # the longest matching root gives the shortest name
+        if filename.startswith(root):
+            return filename[len(root) :]
+    return filename
 
 
 class Session:

@@ -88,6 +88,16 @@ def test_traceback_starts_at_the_cell_and_names_it() -> None:
     assert text.rstrip().endswith("ZeroDivisionError: division by zero")
 
 
+def test_library_frames_are_named_by_module_path_not_install_folder() -> None:
+    [cell] = run(
+        "from dropout_py.thinning import sample_active_indices\nsample_active_indices(None, 5, 2)"
+    )
+    text = cell[0]["traceback"]
+    assert 'File "dropout_py/thinning.py", line' in text
+    assert str(REPO) not in text and "site-packages" not in text
+    assert "ValueError: keep_fraction must be in (0, 1], got 2" in text
+
+
 def test_syntax_error_shows_the_line() -> None:
     [cell] = run("x = (")
     assert 'File "<cell 1>", line 1' in cell[0]["traceback"]
