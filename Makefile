@@ -10,10 +10,10 @@ NODE_STAMP := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-web lint format test test-fast site serve bench-site train bench fetch clean
+.PHONY: help setup setup-web lint format test test-fast site serve bench bench-goals bench-stretch bench-site train fetch clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## create .venv with the package (editable) and the dev tools
 
@@ -62,8 +62,16 @@ fetch: setup ## download and verify MNIST into the user cache
 train: setup ## the chapter's MNIST run (tutorial engine, 3 epochs)
 	$(VENV)/bin/dropout-py train --preset chapter
 
-bench: setup ## engine speed/accuracy/memory table on full MNIST
-	$(PY) benchmarks/bench_engines.py
+bench: setup ## speed, accuracy and memory of both engines, MNIST loading, figures (minutes)
+	$(PY) benchmarks/bench_engines.py --suite speed
+	$(PY) benchmarks/bench_mnist_load.py
+	$(PY) benchmarks/bench_figures.py
+
+bench-goals: setup ## the accuracy goals: chapter presets, 20-epoch fast run, dropout on 3,000 images
+	$(PY) benchmarks/bench_engines.py --suite goals
+
+bench-stretch: setup ## deep ReLU net with dropout and max-norm, 30 minutes
+	$(PY) benchmarks/bench_engines.py --suite stretch --minutes 30
 
 clean: ## remove build products (keeps .venv and the download cache)
 	rm -rf site dist build .pytest_cache .ruff_cache test-artifacts .cache/web .cache/cells
