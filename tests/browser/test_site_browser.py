@@ -16,6 +16,8 @@ pytestmark = pytest.mark.browser
 # A chapter page whose cells need nothing beyond numpy and dropout_py; the tests below edit and run
 # its cells. SCIPY_PAGE is the one page that imports SciPy.
 SCRATCH = "thinning/"
+# The training cells of a page take up to a minute in Pyodide; leave room for a slow machine.
+RUN_ALL_TIMEOUT_MS = 300_000
 SCIPY_PAGE = "network-class/"
 
 IDLE = (
@@ -70,7 +72,7 @@ def test_run_all_finishes_every_cell(context, server, artifacts: Path, path: str
     base, _ = server
     page = open_page(ctx, base + path)
     page.get_by_role("button", name="Run all", exact=True).click()
-    page.wait_for_function(IDLE)
+    page.wait_for_function(IDLE, timeout=RUN_ALL_TIMEOUT_MS)
     page.screenshot(path=str(artifacts / screenshot_name(path)), full_page=True)
 
     cells = page.locator(".dp-cell")
