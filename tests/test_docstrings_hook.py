@@ -1,0 +1,22 @@
+"""hooks/docstrings.py: Sphinx roles rendered by mkdocstrings become plain code."""
+
+import importlib.util
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location(
+    "docstrings_hook", Path(__file__).resolve().parents[1] / "hooks" / "docstrings.py"
+)
+hook = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hook)
+
+
+def test_roles_are_dropped_and_tilde_keeps_the_last_name():
+    html = (
+        "see :class:<code>~dropout_py.events.TrainingEvent</code>, "
+        ":func:<code>load_mnist</code> and :mod:<code>dropout_py.fetch</code>; "
+        "<code>:not_a_role</code> stays"
+    )
+    assert hook.on_page_content(html, None, None, None) == (
+        "see <code>TrainingEvent</code>, <code>load_mnist</code> and "
+        "<code>dropout_py.fetch</code>; <code>:not_a_role</code> stays"
+    )
