@@ -297,3 +297,21 @@ def test_run_all_stops_at_an_unexpected_error_and_shift_enter_runs(context, serv
     page.wait_for_function(IDLE)
     assert cell(page, 1).get_attribute("data-cell-state") == "done"
     assert "via keyboard" in output_of(page, 1)
+
+
+def test_figures_follow_the_dark_palette(browser, server) -> None:
+    """In dark mode a figure sits on the page's dark ground and draws its text light."""
+    base, _ = server
+    ctx = browser.new_context(color_scheme="dark")
+    page = ctx.new_page()
+    page.goto(base + SCRATCH)
+    assert page.evaluate("document.body.dataset.mdColorScheme") == "slate"
+    figure = page.locator(".dp-rich svg.dpf-fig").first
+    style = figure.evaluate(
+        "svg => [getComputedStyle(svg).backgroundColor, getComputedStyle(svg).color]"
+    )
+    ctx.close()
+    background, color = style
+    assert background == "rgba(0, 0, 0, 0)"  # transparent: the dark page shows through
+    red, green, blue = (int(v) for v in color[color.index("(") + 1 : -1].split(",")[:3])
+    assert (red + green + blue) / 3 > 160  # light text on the dark ground
