@@ -257,11 +257,11 @@ class NeuralNetwork:
         output_delta = output_error * output * (1.0 - output)  # minus dE/dz at the output
         sent_back = output_error if self.backprop == "chapter" else output_delta
         hidden_error = self.who.T @ sent_back  # through who as the forward pass used it
-        self.who += self.learning_rate * np.outer(output_delta, hidden)
+        self.who += np.outer(self.learning_rate * output_delta, hidden)
         if self.bias_node:
             hidden, hidden_error = hidden[:-1], hidden_error[:-1]
         hidden_delta = hidden_error * hidden * (1.0 - hidden)
-        self.wih += self.learning_rate * np.outer(hidden_delta, x)
+        self.wih += np.outer(self.learning_rate * hidden_delta, x)
 
     def train(
         self,
