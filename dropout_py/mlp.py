@@ -34,7 +34,7 @@ from dropout_py.activations import (
 from dropout_py.events import TrainingEvent
 from dropout_py.initializers import INITIALIZERS, initial_weights
 from dropout_py.metrics import Evaluation, confusion_counts
-from dropout_py.serialization import check_shape, load_npz, save_npz
+from dropout_py.serialization import load_npz, rebuild, save_npz
 from dropout_py.thinning import (
     check_keep_fraction,
     keep_mask,
@@ -509,12 +509,7 @@ class DropoutMLP:
         _, config, arrays = load_npz(path, kind=cls.__name__)
         epochs_trained = config.pop("epochs_trained", 0)
         history = config.pop("history", [])
-        try:
-            model = cls(**config, seed=0)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: invalid settings in model file ({exc})") from None
-        for name, current in model._arrays().items():
-            check_shape(path, name, arrays.get(name), current.shape)
+        model = rebuild(path, cls, config, arrays)
         model.weights_ = [arrays[f"W{i}"].astype(model.dtype) for i in range(len(model.weights_))]
         model.biases_ = [arrays[f"b{i}"].astype(model.dtype) for i in range(len(model.biases_))]
         model._velocities = [np.zeros_like(p) for p in (*model.weights_, *model.biases_)]

@@ -118,9 +118,27 @@ def load_npz(
     return found_kind, config, data
 
 
-def check_shape(path: str | os.PathLike[str], name: str, array: Any, shape: tuple) -> None:
-    """Raise ``ValueError`` if ``array`` (from the file ``path``) does not have ``shape``."""
-    if not isinstance(array, np.ndarray):
-        raise ValueError(f"{path}: parameter {name!r} is missing")
-    if array.shape != shape:
-        raise ValueError(f"{path}: parameter {name!r} has shape {array.shape}, expected {shape}")
+def rebuild(path: str | os.PathLike[str], cls: type, config: dict[str, Any], arrays: dict) -> Any:
+    """Construct ``cls(**config)`` and check the file's ``arrays`` against the new model.
+
+    The model class provides ``_arrays()``, the parameters it saves by name; every one must be in
+    the file with the same shape. The caller then copies the arrays into the model.
+
+    Raises
+    ------
+    ValueError
+        If the settings do not construct a model, or a parameter is missing or mis-shaped.
+    """
+    try:
+        model = cls(**config, seed=0)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: invalid settings in model file ({exc})") from None
+    for name, current in model._arrays().items():
+        array = arrays.get(name)
+        if not isinstance(array, np.ndarray):
+            raise ValueError(f"{path}: parameter {name!r} is missing")
+        if array.shape != current.shape:
+            raise ValueError(
+                f"{path}: parameter {name!r} has shape {array.shape}, expected {current.shape}"
+            )
+    return model

@@ -47,7 +47,7 @@ from dropout_py.activations import sigmoid, squared_error
 from dropout_py.events import TrainingEvent
 from dropout_py.initializers import INITIALIZERS, initial_weights
 from dropout_py.metrics import Evaluation, confusion_counts
-from dropout_py.serialization import check_shape, load_npz, save_npz
+from dropout_py.serialization import load_npz, rebuild, save_npz
 from dropout_py.thinning import (
     check_keep_fraction,
     partition_bounds,
@@ -438,12 +438,7 @@ class NeuralNetwork:
     def load(cls, path: str | os.PathLike[str]) -> NeuralNetwork:
         """Read a network written by :meth:`save`, checking every shape against its settings."""
         _, config, arrays = load_npz(path, kind=cls.__name__)
-        try:
-            network = cls(**config, seed=0)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: invalid settings in model file ({exc})") from None
-        for name, current in network._arrays().items():
-            check_shape(path, name, arrays.get(name), current.shape)
+        network = rebuild(path, cls, config, arrays)
         network.wih, network.who = arrays["wih"].astype(float), arrays["who"].astype(float)
         return network
 
