@@ -662,6 +662,8 @@ GOLDEN_CASES = {
     "learning_curves": lambda: learning_curves(
         {"none": history(4), "dropout": history(4, 0.5, test=False)}
     ),
+    # the pages' call: one accuracy panel
+    "learning_curves_accuracy": lambda: learning_curves(RUNS, metrics="accuracy"),
     "confusion_matrix": lambda: confusion_matrix(CM, title="toy"),
     "digit_grid": lambda: digit_grid(digits(3, side=6), [1, 2, 3], [1, 0, 3], columns=3),
 }
