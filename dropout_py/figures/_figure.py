@@ -5,7 +5,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ._svg import esc
+from ._svg import esc, text
+
+
+def title_block(title: str | None, width: float) -> tuple[list[str], float]:
+    """The heading above a figure, and the y at which the figure's body starts.
+
+    Parameters
+    ----------
+    title : str or None
+        The heading; nothing is drawn for ``None`` or ``""``.
+    width : float
+        Width of the figure in CSS pixels (the heading is centred).
+
+    Returns
+    -------
+    elements : list of str
+        The heading's ``<text>`` (empty without a title).
+    top : float
+        Where the body starts: below the heading, or a small margin without one.
+    """
+    if not title:
+        return [], 8.0
+    return [text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")], 34.0
 
 
 class Figure:

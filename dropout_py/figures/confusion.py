@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import _svg
-from ._figure import Figure
+from ._figure import Figure, title_block
 from ._svg import el, group, text
 
 _MAX_CLASSES = 50
@@ -247,13 +247,11 @@ def confusion_matrix(
     size = float(min(48.0, max(16.0, 460.0 / k)))
     label_w = max(_svg.text_width(name) for name in names) + 12
     x0 = 46 + label_w
-    top = 34.0 if title else 6.0
-    y0 = top + 38
     side = k * size
     width = max(x0 + side + 20, 400.0)
+    body, top = title_block(title, width)
+    y0 = top + 38
     height = y0 + side + 16 + 40
-    body = [text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")]
-    body = body if title else []
     body += _axes(names, x0, y0, size)
     body += _cells(values, opacity, counts, normalize, x0, y0, size)
     body += _legend(x0 - label_w - 30, y0 + side + 14, normalize)

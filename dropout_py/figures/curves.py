@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from . import _svg
-from ._figure import Figure
+from ._figure import Figure, title_block
 from ._svg import el, group, text
 
 _SPLITS = (("train", None), ("test", "5 3"))
@@ -333,9 +333,7 @@ def learning_curves(
         raise ValueError(f"no values to plot: no epoch entry has any of {keys}")
     width = 700.0 if len(present) > 1 else 460.0
     panel_w = width / len(present)
-    top = 34.0 if title else 6.0
-    body = [text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")]
-    body = body if title else []
+    body, top = title_block(title, width)
     m = _MARGIN
     for p, metric in enumerate(present):
         box = (p * panel_w + m["left"], top + m["top"], panel_w - m["left"] - m["right"], _PANEL_H)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _svg
-from ._figure import Figure
+from ._figure import Figure, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text
 
@@ -197,13 +197,11 @@ def digit_grid(
     shown = min(n, _check_positive(limit, "limit"))
     columns = min(columns, shown)
     rows = -(-shown // columns)
-    top = 34.0 if title else 6.0
     notes = _legend_lines(true is not None, pred is not None)
     widest = max((_svg.text_width(line, 10.5) for line in notes), default=0.0)
     width = max(columns * _CELL + 12, widest + 16, 200.0)
     x0 = (width - columns * _CELL) / 2
-    body = [text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")]
-    body = body if title else []
+    body, top = title_block(title, width)
     tiles = []
     for k in range(shown):
         x, y = x0 + (k % columns) * _CELL, top + (k // columns) * _ROW

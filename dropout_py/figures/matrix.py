@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _svg
-from ._figure import Figure
+from ._figure import Figure, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text, uid, url
 
@@ -426,12 +426,6 @@ def _legend(
 # --- public figures --------------------------------------------------------------------------
 
 
-def _title_block(title: str | None, width: float) -> tuple[list[str], float]:
-    if not title:
-        return [], 8.0
-    return [text(width / 2, 20, title, text_anchor="middle", font_size=14, font_weight="600")], 32.0
-
-
 def weight_matrix(
     matrix: object,
     *,
@@ -479,7 +473,7 @@ def weight_matrix(
     g = _grid(array.shape, texts[0] if texts else None, rlabels, clabels, cell)
     vmax = float(np.max(np.abs(array))) or 1.0
     width = max(g.width + 20, 330.0)
-    head, top = _title_block(title, width)
+    head, top = title_block(title, width)
     hatch = not show and array.size <= _MAX_RECTS
     body = [_defs(hatch), *head]
     body += _heatmap(array, g, ((width - g.width) / 2, top), vmax, (rlabels, clabels), (rows, cols))
@@ -645,7 +639,7 @@ def thinning_steps(
     g1 = _grid(array.shape, texts[0] if texts else None, *full_labels, cell)
     g2 = _grid(result.shape, texts[1] if texts else None, *kept_labels, cell)
     width = 20 + g1.width + arrow_w + g2.width + 20
-    head, top = _title_block(title, width)
+    head, top = title_block(title, width)
     top += 18
     vmax = float(np.max(np.abs(array))) or 1.0
     x2 = 20 + g1.width + arrow_w

@@ -25,7 +25,7 @@ from dropout_py._random import SeedLike, resolve_rng
 from dropout_py.thinning import check_keep_fraction, sample_active_indices
 
 from . import _svg
-from ._figure import Figure
+from ._figure import Figure, title_block
 from ._svg import el, group, text
 
 _MAX_SHOWN = 10
@@ -358,13 +358,8 @@ def _single(layers: list[_Layer], title: str | None) -> Figure:
     gap = min(150.0, (_MAX_WIDTH - 108) / (n - 1))
     width = 108 + gap * (n - 1)
     most = max(len(_slots(layer)) for layer in layers)
-    top = 34.0 if title else 8.0
+    body, top = title_block(title, width)
     height = top + 20 + most * 2.8 * r + 24
-    body = []
-    if title:
-        body.append(
-            text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")
-        )
     body += _draw(layers, (20, top, width - 40, height - top - 4), r)
     desc = _describe(layers)
     name = title or _title(layers)
