@@ -156,7 +156,9 @@ def test_every_figure_is_accessible_svg(name):
     assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
     assert 0 < width <= 700 and 0 < height < 1500
     assert (fig.width, fig.height) == pytest.approx((width, height), abs=0.05)
-    assert "dpf-fig" in root.get("class").split()
+    assert root.get("class").split() == ["dpf-fig", f"dpf-{fig.kind}"]
+    assert fig.caption == desc.text  # every figure has a caption: its description
+    assert f"<figcaption>{fig.caption}</figcaption>" in fig._repr_html_()
     assert "currentColor" in fig.svg and "prefers-color-scheme:dark" in fig.svg
 
 

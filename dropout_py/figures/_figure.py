@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from ._svg import esc, text
+from ._svg import document, esc, text
 
 
 def title_block(title: str | None, width: float) -> tuple[list[str], float]:
@@ -104,3 +105,34 @@ class Figure:
             f"<Figure {self.kind} {self.title!r}: {self.width:g}x{self.height:g} px, "
             f"{size:.1f} KiB SVG; .save(path) writes it>"
         )
+
+
+def finish(
+    body: Iterable[str], *, kind: str, title: str, desc: str, width: float, height: float
+) -> Figure:
+    """Wrap a builder's elements into the SVG document and the :class:`Figure` that shows it.
+
+    Every builder ends here, so every figure has the same root (``role="img"``, its ``<title>``
+    and ``<desc>``, the style sheet) and the description doubles as the HTML caption.
+
+    Parameters
+    ----------
+    body : iterable of str
+        The figure's elements, top to bottom.
+    kind : str
+        The figure kind (``"network"``, ``"learning_curves"``...): :attr:`Figure.kind` and the
+        root's class ``dpf-<kind>``.
+    title : str
+        Accessible name (``<title>``).
+    desc : str
+        What the figure shows, with the numbers a reader who cannot see it needs (``<desc>``,
+        and the caption under the figure in HTML).
+    width, height : float
+        Size in CSS pixels.
+
+    Returns
+    -------
+    Figure
+    """
+    svg = document(body, width=width, height=height, title=title, desc=desc, kind=kind)
+    return Figure(svg, kind=kind, title=title, width=width, height=height, caption=desc)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import _svg
-from ._figure import Figure, title_block
+from ._figure import Figure, finish, title_block
 from ._svg import el, group, text
 
 _MAX_CLASSES = 50
@@ -262,7 +262,4 @@ def confusion_matrix(
         f"Confusion matrix of {total} predictions over {k} classes (rows true, columns "
         f"predicted): {correct} correct, accuracy {accuracy:.4f}."
     )
-    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="confusion")
-    return Figure(
-        svg, kind="confusion_matrix", title=name, width=width, height=height, caption=desc
-    )
+    return finish(body, kind="confusion_matrix", title=name, desc=desc, width=width, height=height)

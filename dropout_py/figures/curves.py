@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from . import _svg
-from ._figure import Figure, title_block
+from ._figure import Figure, finish, title_block
 from ._svg import el, group, text
 
 _SPLITS = (("train", None), ("test", "5 3"))
@@ -344,5 +344,4 @@ def learning_curves(
     height = legend_y + legend_h
     name = title or f"Learning curves: {', '.join(present)} per epoch"
     desc = _describe(checked, present)
-    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="curves")
-    return Figure(svg, kind="learning_curves", title=name, width=width, height=height)
+    return finish(body, kind="learning_curves", title=name, desc=desc, width=width, height=height)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _svg
-from ._figure import Figure, title_block
+from ._figure import Figure, finish, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text
 
@@ -222,5 +222,4 @@ def digit_grid(
         if pred is not None and true is not None
         else "."
     )
-    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="digits")
-    return Figure(svg, kind="digit_grid", title=name, width=width, height=height)
+    return finish(body, kind="digit_grid", title=name, desc=desc, width=width, height=height)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _svg
-from ._figure import Figure, title_block
+from ._figure import Figure, finish, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text, uid, url
 
@@ -483,8 +483,7 @@ def weight_matrix(
     height = top + g.height + 12 + legend_h + 6
     name = title or f"{array.shape[0]} x {array.shape[1]} weight matrix"
     desc = _describe_matrix(array, rows, cols, show)
-    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="matrix")
-    return Figure(svg, kind="weight_matrix", title=name, width=width, height=height, caption=desc)
+    return finish(body, kind="weight_matrix", title=name, desc=desc, width=width, height=height)
 
 
 def _index_text(indices: list[int], limit: int = 24) -> str:
@@ -679,5 +678,4 @@ def thinning_steps(
         f"{_index_text(removed[1]) or 'none'} struck through. Right: the "
         f"{len(rows)} x {len(cols)} result, labelled with the original indices."
     )
-    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="thinning")
-    return Figure(svg, kind="thinning_steps", title=name, width=width, height=height, caption=desc)
+    return finish(body, kind="thinning_steps", title=name, desc=desc, width=width, height=height)

@@ -25,7 +25,7 @@ from dropout_py._random import SeedLike, resolve_rng
 from dropout_py.thinning import check_keep_fraction, sample_active_indices
 
 from . import _svg
-from ._figure import Figure, title_block
+from ._figure import Figure, finish, title_block
 from ._svg import el, group, text
 
 _MAX_SHOWN = 10
@@ -363,8 +363,7 @@ def _single(layers: list[_Layer], title: str | None) -> Figure:
     body += _draw(layers, (20, top, width - 40, height - top - 4), r)
     desc = _describe(layers)
     name = title or _title(layers)
-    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="network")
-    return Figure(svg, kind="network", title=name, width=width, height=height, caption=desc)
+    return finish(body, kind="network", title=name, desc=desc, width=width, height=height)
 
 
 def network_diagram(
@@ -603,7 +602,4 @@ def _panels(networks: list[list[_Layer]], sizes: tuple[int, ...], fractions: lis
         f"Network {p + 1} drops {', '.join(_dropped_labels(layers)) or 'nothing'}."
         for p, layers in enumerate(networks)
     )
-    svg = _svg.document(body, width=width, height=height, title=name, desc=desc, kind="thinned")
-    return Figure(
-        svg, kind="thinned_networks", title=name, width=width, height=height, caption=desc
-    )
+    return finish(body, kind="thinned_networks", title=name, desc=desc, width=width, height=height)
