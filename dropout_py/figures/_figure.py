@@ -1,4 +1,8 @@
-"""The :class:`Figure` object every drawing function returns: SVG text that shows itself."""
+"""The :class:`Figure` every drawing function returns, and the parts every builder shares.
+
+A builder draws its body, puts :func:`title_block` above it and :func:`note` lines in it, and
+ends with :func:`finish`, which makes the accessible SVG document and the :class:`Figure`.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,11 @@ def title_block(title: str | None, width: float) -> tuple[list[str], float]:
     if not title:
         return [], 8.0
     return [text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")], 34.0
+
+
+def note(x: float, y: float, content: object, anchor: str | None = None) -> str:
+    """A small muted line of text at (x, y): legends, footers, hints (``anchor``: text-anchor)."""
+    return text(x, y, content, text_anchor=anchor, font_size=10.5, class_="dpf-muted")
 
 
 class Figure:

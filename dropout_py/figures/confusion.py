@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from . import _checks as checks
 from . import _svg
 from ._figure import Figure, finish, title_block
 from ._svg import el, group, text
@@ -46,17 +47,14 @@ def _from_dict(cm: Mapping[object, object]) -> np.ndarray:
     return array
 
 
-def _check_counts(cm: object) -> np.ndarray:
-    raw = _from_dict(cm) if isinstance(cm, Mapping) else cm
-    try:
-        array = np.asarray(raw, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"cm must be a square array of counts, got {type(cm).__name__}") from None
-    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
-        raise ValueError(f"cm must be a non-empty square (K, K) array, got shape {array.shape}")
+def _counts(cm: object) -> np.ndarray:
+    """The confusion counts as an int array, shape (K, K)."""
+    array = checks.matrix(_from_dict(cm) if isinstance(cm, Mapping) else cm, "cm")
+    if array.shape[0] != array.shape[1]:
+        raise ValueError(f"cm must be square (K, K), got shape {array.shape}")
     if array.shape[0] > _MAX_CLASSES:
         raise ValueError(f"cm has {array.shape[0]} classes; at most {_MAX_CLASSES} fit a figure")
-    if not np.all(np.isfinite(array)) or np.any(array < 0) or np.any(array != np.round(array)):
+    if np.any(array < 0) or np.any(array != np.round(array)):
         raise ValueError("cm must hold non-negative whole counts")
     return array.astype(np.int64)
 
@@ -100,50 +98,27 @@ def _cells(
         for j in range(k):
             diag = i == j
             x, y = x0 + j * size, y0 + i * size
+            cls = "dpf-cell dpf-diag" if diag else "dpf-cell"
+            box = {"x": x, "y": y, "width": size, "height": size}
+            data = {"data_true": i, "data_pred": j, "data_count": int(counts[i, j])}
+            shade = f"{opacity[i, j]:.2f}"
             rects["good" if diag else "bad"].append(
-                el(
-                    "rect",
-                    class_="dpf-cell dpf-diag" if diag else "dpf-cell",
-                    x=x,
-                    y=y,
-                    width=size,
-                    height=size,
-                    fill_opacity=f"{opacity[i, j]:.2f}",
-                    data_true=i,
-                    data_pred=j,
-                    data_count=int(counts[i, j]),
-                )
+                el("rect", class_=cls, **box, fill_opacity=shade, **data)
             )
             label = _cell_text(values[i, j], normalize)
             if label:
-                labels.append(
-                    text(
-                        x + size / 2,
-                        y + size / 2,
-                        label,
-                        dy=".35em",
-                        font_weight="700" if diag else None,
-                    )
-                )
+                bold = "700" if diag else None
+                labels.append(text(x + size / 2, y + size / 2, label, dy=".35em", font_weight=bold))
     outline = "".join(
         f"M{_svg.num(x0 + i * size + 1)} {_svg.num(y0 + i * size + 1)}h{_svg.num(size - 2)}"
         f"v{_svg.num(size - 2)}h{_svg.num(2 - size)}z"
         for i in range(k)
     )
+    grid = {"stroke": "currentColor", "stroke_opacity": ".15"}
+    pen = {"fill": "none", "stroke": "currentColor", "stroke_width": "1.6", "stroke_opacity": ".8"}
     return [
-        group(
-            rects["good"], stroke="currentColor", stroke_opacity=".15", **_svg.paint(fill="good")
-        ),
-        group(rects["bad"], stroke="currentColor", stroke_opacity=".15", **_svg.paint(fill="bad")),
-        el(
-            "path",
-            d=outline,
-            fill="none",
-            stroke="currentColor",
-            stroke_width="1.6",
-            stroke_opacity=".8",
-            class_="dpf-diag-outline",
-        ),
+        *(group(rects[role], **grid, **_svg.paint(fill=role)) for role in ("good", "bad")),
+        el("path", d=outline, **pen, class_="dpf-diag-outline"),
         group(labels, text_anchor="middle", font_size=font, class_="dpf-values"),
     ]
 
@@ -159,46 +134,23 @@ def _axes(labels: list[str], x0: float, y0: float, size: float) -> list[str]:
     out.append(
         text(x0 + side / 2, y0 - 24, "predicted label", text_anchor="middle", font_weight="600")
     )
-    ty = y0 + side / 2
-    out.append(
-        text(
-            x0 - 36,
-            ty,
-            "true label",
-            text_anchor="middle",
-            font_weight="600",
-            transform=f"rotate(-90 {_svg.num(x0 - 36)} {_svg.num(ty)})",
-        )
-    )
+    tx, ty = x0 - 36, y0 + side / 2
+    turn = f"rotate(-90 {_svg.num(tx)} {_svg.num(ty)})"
+    out.append(text(tx, ty, "true label", text_anchor="middle", font_weight="600", transform=turn))
     return [group(out, class_="dpf-axes")]
 
 
 def _legend(x: float, y: float, normalize: bool) -> list[str]:
     what = "fraction of the row" if normalize else "count"
+
+    def swatch(dy: float, role: str, **edge: str) -> str:
+        box = {"x": x, "y": y + dy, "width": 14, "height": 14, "fill_opacity": ".6"}
+        return el("rect", **box, stroke="currentColor", **edge, **_svg.paint(fill=role))
+
     items = [
-        el(
-            "rect",
-            x=x,
-            y=y,
-            width=14,
-            height=14,
-            fill_opacity=".6",
-            stroke="currentColor",
-            stroke_width="1.6",
-            **_svg.paint(fill="good"),
-        ),
+        swatch(0, "good", stroke_width="1.6"),
         text(x + 20, y + 7, f"correct (diagonal, bold): {what}", dy=".35em"),
-        el(
-            "rect",
-            x=x,
-            y=y + 20,
-            width=14,
-            height=14,
-            fill_opacity=".6",
-            stroke="currentColor",
-            stroke_opacity=".15",
-            **_svg.paint(fill="bad"),
-        ),
+        swatch(20, "bad", stroke_opacity=".15"),
         text(x + 20, y + 27, f"mistakes: {what}; each group shaded on its own scale", dy=".35em"),
     ]
     return [group(items, font_size=10.5, class_="dpf-legend")]
@@ -235,14 +187,12 @@ def confusion_matrix(
         If ``cm`` is not square, holds negative or fractional counts, or ``labels`` has the
         wrong length.
     """
-    counts = _check_counts(cm)
+    counts = _counts(cm)
     k = len(counts)
     if labels is not None and isinstance(cm, Mapping) and len(labels) > k:
         counts = np.pad(counts, (0, len(labels) - k))
         k = len(counts)
-    names = [str(i) for i in range(k)] if labels is None else [str(label) for label in labels]
-    if len(names) != k:
-        raise ValueError(f"labels must have {k} entries (one per class), got {len(names)}")
+    names = checks.texts(labels, k, "labels", "class")
     values, opacity = _shades(counts, normalize)
     size = float(min(48.0, max(16.0, 460.0 / k)))
     label_w = max(_svg.text_width(name) for name in names) + 12

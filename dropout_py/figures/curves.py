@@ -43,42 +43,40 @@ def _marker(shape: int, x: float, y: float) -> str:
     ][shape]
 
 
-# --- validation ------------------------------------------------------------------------------
+# --- reading the arguments --------------------------------------------------------------------
 
 
-def _check_history(history: object, name: str) -> list[Mapping[str, object]]:
-    if isinstance(history, str | bytes | Mapping) or not isinstance(history, Sequence):
-        raise ValueError(
-            f"the history of run {name!r} must be a sequence of per-epoch mappings, "
-            f"got {type(history).__name__}"
-        )
-    for k, entry in enumerate(history):
-        if not isinstance(entry, Mapping):
-            raise ValueError(
-                f"entry {k} of run {name!r} must be a mapping like {{'epoch': 1, "
-                f"'train_loss': 0.3}}, got {type(entry).__name__}"
-            )
-    return list(history)
-
-
-def _check_runs(runs: object) -> dict[str, list[Mapping[str, object]]]:
+def _runs(runs: object) -> dict[str, list[Mapping[str, object]]]:
+    """``{name: history}`` with every history a list of per-epoch mappings."""
     if isinstance(runs, Mapping):
-        checked = {str(name): _check_history(h, str(name)) for name, h in runs.items()}
+        named = {str(name): history for name, history in runs.items()}
     elif isinstance(runs, Sequence) and not isinstance(runs, str | bytes):
-        checked = {"run": _check_history(runs, "run")}
+        named = {"run": runs}
     else:
         raise ValueError(
             "runs must be a mapping run name -> history or a single history (a sequence of "
             f"per-epoch mappings), got {type(runs).__name__}"
         )
-    if not checked:
+    if not named:
         raise ValueError("runs is empty: give at least one history")
-    if len(checked) > len(_svg.RUN_ROLES):
-        raise ValueError(f"at most {len(_svg.RUN_ROLES)} runs fit one figure, got {len(checked)}")
-    return checked
+    if len(named) > len(_svg.RUN_ROLES):
+        raise ValueError(f"at most {len(_svg.RUN_ROLES)} runs fit one figure, got {len(named)}")
+    for name, history in named.items():
+        if isinstance(history, str | bytes | Mapping) or not isinstance(history, Sequence):
+            raise ValueError(
+                f"the history of run {name!r} must be a sequence of per-epoch mappings, "
+                f"got {type(history).__name__}"
+            )
+        for k, entry in enumerate(history):
+            if not isinstance(entry, Mapping):
+                raise ValueError(
+                    f"entry {k} of run {name!r} must be a mapping like {{'epoch': 1, "
+                    f"'train_loss': 0.3}}, got {type(entry).__name__}"
+                )
+    return {name: list(history) for name, history in named.items()}
 
 
-def _check_metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
+def _metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
     names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     if not names or not all(isinstance(m, str) and m for m in names):
         raise ValueError(f"metrics must be one or more names like 'loss', got {metrics!r}")
@@ -321,8 +319,8 @@ def learning_curves(
     >>> learning_curves({"baseline": history}).svg.count('class="dpf-line"')
     2
     """
-    checked = _check_runs(runs)
-    wanted = _check_metrics(metrics)
+    checked = _runs(runs)
+    wanted = _metrics(metrics)
     present = [
         m
         for m in wanted

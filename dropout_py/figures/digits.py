@@ -10,13 +10,13 @@ alone. Every tile is a ``<g class="dpf-digit">`` with ``data-index``, ``data-lab
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
+from . import _checks as checks
 from . import _svg
-from ._figure import Figure, finish, title_block
+from ._figure import Figure, finish, note, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text
 
@@ -55,67 +55,22 @@ def _check_images(images: object) -> np.ndarray:
     )
 
 
-def _check_labels(values: object, n: int, name: str) -> np.ndarray | None:
-    if values is None:
-        return None
-    array = np.asarray(values)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1 or len(array) != n:
-        raise ValueError(f"{name} must have one entry per image ({n}), got shape {array.shape}")
-    if array.dtype.kind not in "iuf" or np.any(array != np.round(array)):
-        raise ValueError(f"{name} must hold whole class numbers")
-    return array.astype(np.int64)
-
-
-def _check_positive(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _tile(
     k: int, image: np.ndarray, x: float, y: float, label: int | None, prediction: int | None
 ) -> str:
     wrong = label is not None and prediction is not None and label != prediction
     ix, iy = x + (_CELL - _IMAGE) / 2, y + 4
     ink = 255 - image  # dark ink on a light tile
+    box = {"x": ix, "y": iy, "width": _IMAGE, "height": _IMAGE}
+    png = {"href": png_data_uri(ink), "data_pixels": pixel_digest(ink)}
     parts = [
-        el(
-            "image",
-            x=ix,
-            y=iy,
-            width=_IMAGE,
-            height=_IMAGE,
-            preserveAspectRatio="none",
-            href=png_data_uri(ink),
-            data_pixels=pixel_digest(ink),
-        ),
-        el(
-            "rect",
-            x=ix,
-            y=iy,
-            width=_IMAGE,
-            height=_IMAGE,
-            fill="none",
-            stroke="currentColor",
-            stroke_opacity=".25",
-        ),
+        el("image", **box, preserveAspectRatio="none", **png),
+        el("rect", **box, fill="none", stroke="currentColor", stroke_opacity=".25"),
     ]
     if wrong:
-        parts.append(
-            el(
-                "rect",
-                x=ix - 3,
-                y=iy - 3,
-                width=_IMAGE + 6,
-                height=_IMAGE + 6,
-                fill="none",
-                stroke_width="2.5",
-                stroke_dasharray="5 2.5",
-                **_svg.paint(stroke="bad"),
-            )
-        )
+        frame = {"x": ix - 3, "y": iy - 3, "width": _IMAGE + 6, "height": _IMAGE + 6}
+        dashes = {"fill": "none", "stroke_width": "2.5", "stroke_dasharray": "5 2.5"}
+        parts.append(el("rect", **frame, **dashes, **_svg.paint(stroke="bad")))
         flag = f"M{_svg.num(ix + _IMAGE + 3)} {_svg.num(iy - 3)}h-14l14 14z"
         parts.append(el("path", d=flag, **_svg.paint(fill="bad")))
     if label is not None or prediction is not None:
@@ -123,14 +78,9 @@ def _tile(
             caption = f"{label} \u2192 {prediction}"
         else:
             caption = str(label if label is not None else prediction)
+        bold = "700" if wrong else None
         parts.append(
-            text(
-                x + _CELL / 2,
-                iy + _IMAGE + 16,
-                caption,
-                text_anchor="middle",
-                font_weight="700" if wrong else None,
-            )
+            text(x + _CELL / 2, iy + _IMAGE + 16, caption, text_anchor="middle", font_weight=bold)
         )
     return group(
         parts,
@@ -191,10 +141,10 @@ def digit_grid(
     """
     pixels = _check_images(images)
     n = len(pixels)
-    true = _check_labels(labels, n, "labels")
-    pred = _check_labels(predictions, n, "predictions")
-    columns = _check_positive(columns, "columns")
-    shown = min(n, _check_positive(limit, "limit"))
+    true = checks.classes(labels, n, "labels", "image")
+    pred = checks.classes(predictions, n, "predictions", "image")
+    columns = checks.count(columns, "columns")
+    shown = min(n, checks.count(limit, "limit"))
     columns = min(columns, shown)
     rows = -(-shown // columns)
     notes = _legend_lines(true is not None, pred is not None)
@@ -212,7 +162,7 @@ def digit_grid(
     legend_y = top + rows * _ROW + 8
     note_x = min(x0, width - widest - 8)
     for k, line in enumerate(notes):
-        body.append(text(note_x, legend_y + 14 * k, line, font_size=10.5, class_="dpf-muted"))
+        body.append(note(note_x, legend_y + 14 * k, line))
     height = legend_y + 14 * len(notes) + 2
     wrong = 0 if true is None or pred is None else int(np.sum(true[:shown] != pred[:shown]))
     name = title or f"{shown} digit images"

@@ -13,14 +13,14 @@ removed), removed rows/columns carry an overlay ``<rect class="dpf-strike">`` wi
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import _checks as checks
 from . import _svg
-from ._figure import Figure, finish, title_block
+from ._figure import Figure, finish, note, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text, uid, url
 
@@ -30,58 +30,6 @@ _MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 _VALUE_SIZE = 11.0
 _LABEL_SIZE = 10.5
 _NICE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _check_matrix(matrix: object, name: str = "matrix") -> np.ndarray:
-    try:
-        array = np.asarray(matrix, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a 2-D array of numbers, got {type(matrix).__name__}"
-        ) from None
-    if array.ndim != 2 or 0 in array.shape:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must hold finite numbers only (found NaN or inf)")
-    return array
-
-
-def _check_index_list(values: Iterable[object] | None, n: int, what: str) -> list[int]:
-    """Return ``values`` as a list of distinct indices in ``range(n)``, in the given order."""
-    if values is None:
-        return []
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise ValueError(f"{what} must be a sequence of integer indices, got {values!r}")
-    result: list[int] = []
-    for value in np.asarray(list(values), dtype=object).ravel():
-        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-            raise ValueError(f"{what} must hold integer indices, got {value!r}")
-        if not 0 <= value < n:
-            raise ValueError(f"{what} contains {value}, but the axis has length {n} (0..{n - 1})")
-        if int(value) in result:
-            raise ValueError(f"{what} contains {value} twice")
-        result.append(int(value))
-    return result
-
-
-def _check_labels(labels: Sequence[object] | None, n: int, axis: str) -> list[str]:
-    if labels is None:
-        return [str(i) for i in range(n)]
-    result = [str(label) for label in labels]
-    if len(result) != n:
-        raise ValueError(
-            f"{axis[:3]}_labels must have {n} entries (one per {axis}), got {len(result)}"
-        )
-    return result
-
-
-def _check_values(values: object) -> str | bool:
-    if values == "auto" or values is True or values is False:
-        return values  # type: ignore[return-value]
-    raise ValueError(f"values must be 'auto', True or False, got {values!r}")
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -123,6 +71,11 @@ class _Grid:
     @property
     def height(self) -> float:
         return self.label_h + self.rows * self.cell_h
+
+    def cells_box(self, x: float, y: float) -> dict[str, float]:
+        """Position and size of the cells (labels excluded) when the grid is drawn at (x, y)."""
+        w, h = self.cols * self.cell_w, self.rows * self.cell_h
+        return {"x": x + self.label_w, "y": y + self.label_h, "width": w, "height": h}
 
 
 def _grid(
@@ -180,25 +133,16 @@ def _cell_texts(
 # --- drawing ---------------------------------------------------------------------------------
 
 
+def _pattern(name: str, size: str, d: str, opacity: str) -> str:
+    line = el("path", d=d, stroke="currentColor", stroke_width=".8", opacity=opacity)
+    return el("pattern", line, id=uid(name), width=size, height=size, patternUnits="userSpaceOnUse")
+
+
 def _defs(hatch_negatives: bool) -> str:
     """Patterns: cross-hatching for removed rows/columns, diagonal lines for negative cells."""
-    removed = el(
-        "pattern",
-        el("path", d="M0 0L6 6M6 0L0 6", stroke="currentColor", stroke_width=".8", opacity=".45"),
-        id=uid("removed"),
-        width="6",
-        height="6",
-        patternUnits="userSpaceOnUse",
-    )
-    negative = el(
-        "pattern",
-        el("path", d="M-1 5L5 -1", stroke="currentColor", stroke_width=".8", opacity=".5"),
-        id=uid("neg"),
-        width="4",
-        height="4",
-        patternUnits="userSpaceOnUse",
-    )
-    return el("defs", removed + (negative if hatch_negatives else ""))
+    removed = _pattern("removed", "6", "M0 0L6 6M6 0L0 6", ".45")
+    negative = _pattern("neg", "4", "M-1 5L5 -1", ".5") if hatch_negatives else ""
+    return el("defs", removed + negative)
 
 
 def _strength(fraction: float | np.ndarray) -> float | np.ndarray:
@@ -244,19 +188,8 @@ def _image(
     strength = _strength(np.abs(matrix) / vmax) * np.where(removed, 0.3, 1.0)
     alpha = np.round(255 * strength).astype(np.uint8)
     pixels = np.concatenate([rgb, alpha[:, :, None]], axis=2)
-    return [
-        el(
-            "image",
-            class_="dpf-cells",
-            x=x + g.label_w,
-            y=y + g.label_h,
-            width=g.cols * g.cell_w,
-            height=g.rows * g.cell_h,
-            preserveAspectRatio="none",
-            href=png_data_uri(pixels),
-            data_pixels=pixel_digest(pixels),
-        )
-    ]
+    png = {"href": png_data_uri(pixels), "data_pixels": pixel_digest(pixels)}
+    return [el("image", class_="dpf-cells", **g.cells_box(x, y), preserveAspectRatio="none", **png)]
 
 
 def _values(g: _Grid, x: float, y: float, removed: np.ndarray) -> list[str]:
@@ -314,14 +247,8 @@ def _strikes(g: _Grid, x: float, y: float, rows: list[int], cols: list[int]) -> 
     if not fine:
         return [group(bands, **_svg.paint(fill="drop"))]
     width = max(1.0, min(1.6, min(g.cell_w, g.cell_h) / 5))
-    strike = el(
-        "path",
-        d="".join(lines),
-        stroke_width=width,
-        stroke_linecap="round",
-        opacity=".85",
-        **_svg.paint(stroke="drop"),
-    )
+    pen = {"stroke_width": width, "stroke_linecap": "round", "opacity": ".85"}
+    strike = el("path", d="".join(lines), **pen, **_svg.paint(stroke="drop"))
     return [group(bands, fill=url("removed")), strike]
 
 
@@ -350,16 +277,7 @@ def _heatmap(
     mask[rows, :] = True
     mask[:, cols] = True
     out = [
-        el(
-            "rect",
-            x=x + g.label_w,
-            y=y + g.label_h,
-            width=g.cols * g.cell_w,
-            height=g.rows * g.cell_h,
-            fill="none",
-            stroke="currentColor",
-            stroke_opacity=".35",
-        )
+        el("rect", **g.cells_box(x, y), fill="none", stroke="currentColor", stroke_opacity=".35")
     ]
     if matrix.size > _MAX_RECTS:
         out += _image(matrix, g, x, y, vmax, mask)
@@ -385,41 +303,25 @@ def _legend(
         v = (k - steps // 2) / (steps // 2) * vmax
         role = "neg" if v < 0 else "pos"
         box = {"x": x + k * w, "y": y, "width": w, "height": 10.0}
-        out.append(
-            el(
-                "rect",
-                **box,
-                fill_opacity=f"{_strength(abs(v) / vmax):.2f}",
-                **_svg.paint(fill=role),
-            )
-        )
+        shade = f"{_strength(abs(v) / vmax):.2f}"
+        out.append(el("rect", **box, fill_opacity=shade, **_svg.paint(fill=role)))
         if v < 0 and hatch:
             out.append(el("rect", **box, fill=url("neg")))
     for k, v in ((0, -vmax), (steps // 2, 0.0), (steps - 1, vmax)):
         txt = (_svg.num(v) if vmax >= 10 else f"{v:.2g}").replace("-", "\u2212") if v else "0"
         out.append(text(x + (k + 0.5) * w, y + 22, txt, text_anchor="middle", font_size=10))
     end = x + steps * w + 12
-    note = "negative \u2190 \u2192 positive" + ("  (hatched = negative)" if hatch else "")
-    out.append(text(end, y + 9, note, font_size=10.5, class_="dpf-muted"))
+    scale = "negative \u2190 \u2192 positive" + ("  (hatched = negative)" if hatch else "")
+    out.append(note(end, y + 9, scale))
     if removed == "hatch":
         box = {"x": end, "y": y + 14, "width": 16.0, "height": 10.0}
         out.append(
             el("rect", **box, fill=url("removed"), stroke="currentColor", stroke_opacity=".4")
         )
-        out.append(
-            text(end + 22, y + 23, "removed row / column", font_size=10.5, class_="dpf-muted")
-        )
+        out.append(note(end + 22, y + 23, "removed row / column"))
     elif removed == "bar":
         out.append(el("rect", x=end, y=y + 17, width=16.0, height=3.0, **_svg.paint(fill="drop")))
-        out.append(
-            text(
-                end + 22,
-                y + 23,
-                "removed row / column (faded, marked in the margin)",
-                font_size=10.5,
-                class_="dpf-muted",
-            )
-        )
+        out.append(note(end + 22, y + 23, "removed row / column (faded, marked in the margin)"))
     return [group(out, class_="dpf-legend")], 28.0
 
 
@@ -462,12 +364,13 @@ def weight_matrix(
         For a matrix that is not 2-D, empty or not finite, an index out of range or repeated,
         labels of the wrong length, or an unknown ``values``.
     """
-    array = _check_matrix(matrix)
-    rows = _check_index_list(removed_rows, array.shape[0], "removed_rows")
-    cols = _check_index_list(removed_cols, array.shape[1], "removed_cols")
-    rlabels = _check_labels(row_labels, array.shape[0], "row")
-    clabels = _check_labels(col_labels, array.shape[1], "column")
-    texts = _cell_texts(_check_values(values), [array], _MAX_WIDTH - 60)
+    array = checks.matrix(matrix, "matrix")
+    rows = checks.indices(removed_rows, array.shape[0], "removed_rows")
+    cols = checks.indices(removed_cols, array.shape[1], "removed_cols")
+    rlabels = checks.texts(row_labels, array.shape[0], "row_labels", "row")
+    clabels = checks.texts(col_labels, array.shape[1], "col_labels", "column")
+    shown = checks.choice(values, ("auto", True, False), "values")
+    texts = _cell_texts(shown, [array], _MAX_WIDTH - 60)  # type: ignore[arg-type]
     show = texts is not None
     cell = _pick_cell([array.shape], _MAX_WIDTH - 60)
     g = _grid(array.shape, texts[0] if texts else None, rlabels, clabels, cell)
@@ -507,7 +410,7 @@ def _describe_matrix(array: np.ndarray, rows: list[int], cols: list[int], show: 
 def _keep(keep: Iterable[int] | None, n: int, what: str) -> list[int]:
     if keep is None:
         return list(range(n))
-    kept = _check_index_list(keep, n, what)
+    kept = checks.indices(keep, n, what)
     if not kept:
         raise ValueError(f"{what} must keep at least one index")
     return kept
@@ -540,50 +443,22 @@ def _arrow(
         (True, False): "[rows]",
         (False, False): "[:, :]",
     }[(rows is not None, cols is not None)]
-    n = _svg.num
+    n, mid = _svg.num, x + length / 2
+    shaft = f"M{n(x)} {n(y)}H{n(x + length - 2)}"
     out = [
-        text(
-            x + length / 2,
-            y - 8,
-            expression,
-            text_anchor="middle",
-            font_family=_MONO,
-            font_size=11.5,
-        ),
-        el(
-            "path",
-            d=f"M{n(x)} {n(y)}H{n(x + length - 2)}",
-            stroke="currentColor",
-            stroke_width="1.5",
-        ),
+        text(mid, y - 8, expression, text_anchor="middle", font_family=_MONO, font_size=11.5),
+        el("path", d=shaft, stroke="currentColor", stroke_width="1.5"),
         el("path", d=f"M{n(x + length)} {n(y)}l-8 -4.5v9z"),
     ]
     line_y = y + 18
     for label, kept in (("rows", rows), ("cols", cols)):
         if kept is None:
             continue
-        out.append(
-            text(
-                x + length / 2,
-                line_y,
-                f"{label} kept:",
-                text_anchor="middle",
-                font_size=10.5,
-                class_="dpf-muted",
-            )
-        )
+        out.append(note(mid, line_y, f"{label} kept:", "middle"))
         for line in _wrap_indices(kept):
             line_y += 13
-            out.append(
-                text(
-                    x + length / 2,
-                    line_y,
-                    line,
-                    text_anchor="middle",
-                    font_size=10.5,
-                    font_family=_MONO,
-                )
-            )
+            mono = {"text_anchor": "middle", "font_size": 10.5, "font_family": _MONO}
+            out.append(text(mid, line_y, line, **mono))
         line_y += 17
     return [group(out, class_="dpf-arrow")], line_y
 
@@ -619,7 +494,7 @@ def thinning_steps(
     ValueError
         For an invalid matrix or an index out of range, repeated, or an empty keep list.
     """
-    array = _check_matrix(matrix)
+    array = checks.matrix(matrix, "matrix")
     n_rows, n_cols = array.shape
     rows = _keep(keep_rows, n_rows, "keep_rows")
     cols = _keep(keep_cols, n_cols, "keep_cols")
@@ -645,16 +520,8 @@ def thinning_steps(
     hatch = not show and array.size <= _MAX_RECTS
     body = [_defs(hatch), *head]
     for g, x, caption in ((g1, 20.0, "full"), (g2, x2, "thinned")):
-        label = f"{caption}: {g.rows} \u00d7 {g.cols}"
-        body.append(
-            text(
-                x + g.label_w + g.cols * g.cell_w / 2,
-                top - 8,
-                label,
-                text_anchor="middle",
-                font_weight="600",
-            )
-        )
+        label, cx = f"{caption}: {g.rows} \u00d7 {g.cols}", x + g.label_w + g.cols * g.cell_w / 2
+        body.append(text(cx, top - 8, label, text_anchor="middle", font_weight="600"))
     body += _heatmap(array, g1, (20, top), vmax, full_labels, removed)
     mid_y = top + g1.label_h + min(g1.rows * g1.cell_h, 60) / 2
     arrow, arrow_bottom = _arrow(

@@ -24,13 +24,27 @@ import numpy as np
 from dropout_py._random import SeedLike, resolve_rng
 from dropout_py.thinning import check_keep_fraction, sample_active_indices
 
+from . import _checks as checks
 from . import _svg
-from ._figure import Figure, finish, title_block
+from ._figure import Figure, finish, note, title_block
 from ._svg import el, group, text
 
 _MAX_SHOWN = 10
 _HEAD, _TAIL = 6, 3
 _MAX_WIDTH = 700.0
+_KEPT_DISC = {
+    "stroke": "currentColor",
+    "stroke_width": "1.5",
+    "fill_opacity": ".16",
+    **_svg.paint(fill="accent"),
+}
+_DROPPED_DISC = {
+    "fill": "none",
+    "stroke": "currentColor",
+    "stroke_width": "1.3",
+    "stroke_dasharray": "3 2.5",
+    "opacity": ".6",
+}
 
 
 @dataclass(frozen=True)
@@ -45,64 +59,41 @@ class _Layer:
         return f"{self.prefix}{index + 1}"
 
 
-# --- validation ------------------------------------------------------------------------------
+# --- reading the arguments --------------------------------------------------------------------
 
 
-def _check_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(layer_sizes, str | bytes) or not isinstance(layer_sizes, Iterable):
-        raise ValueError(f"layer_sizes must be a sequence of node counts, got {layer_sizes!r}")
-    sizes = tuple(layer_sizes)
+def _layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    sizes = checks.sequence(layer_sizes, "layer_sizes", "a sequence of node counts")
     if len(sizes) < 2:
         raise ValueError(
             f"layer_sizes needs at least 2 layers (input and output), got {len(sizes)}"
         )
-    for k, size in enumerate(sizes):
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"layer_sizes[{k}] must be a positive integer, got {size!r}")
-    return tuple(int(s) for s in sizes)
+    return tuple(checks.count(size, f"layer_sizes[{k}]") for k, size in enumerate(sizes))
 
 
-def _check_indices(values: Iterable[Any], n: int, what: str) -> frozenset[int]:
-    """Return ``values`` as a set of node indices in ``range(n)``, naming ``what`` on error."""
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise ValueError(f"{what} must be an iterable of node indices, got {values!r}")
-    result = set()
-    for value in np.asarray(list(values), dtype=object).ravel():
-        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-            raise ValueError(f"{what} must hold integer node indices, got {value!r}")
-        if not 0 <= value < n:
-            raise ValueError(f"{what} contains {value}, but the layer has {n} nodes (0..{n - 1})")
-        result.add(int(value))
-    return frozenset(result)
-
-
-def _check_dropped(dropped: Sequence[Any] | None, sizes: tuple[int, ...]) -> list[frozenset[int]]:
+def _dropped(dropped: Sequence[Any] | None, sizes: tuple[int, ...]) -> list[frozenset[int]]:
     if dropped is None:
         return [frozenset()] * len(sizes)
-    if isinstance(dropped, str | bytes) or not isinstance(dropped, Sequence):
-        raise ValueError(f"dropped must be a sequence with one entry per layer, got {dropped!r}")
-    if len(dropped) != len(sizes):
+    entries = checks.sequence(dropped, "dropped", "a sequence with one entry per layer")
+    if len(entries) != len(sizes):
         raise ValueError(
-            f"dropped must have one entry per layer ({len(sizes)}), got {len(dropped)}"
+            f"dropped must have one entry per layer ({len(sizes)}), got {len(entries)}"
         )
     result = []
-    for k, (entry, size) in enumerate(zip(dropped, sizes, strict=True)):
-        indices = frozenset() if entry is None else _check_indices(entry, size, f"dropped[{k}]")
+    for k, (entry, size) in enumerate(zip(entries, sizes, strict=True)):
+        indices = frozenset(() if entry is None else checks.indices(entry, size, f"dropped[{k}]"))
         if len(indices) == size:
             raise ValueError(f"dropped[{k}] drops all {size} nodes of layer {k}; keep at least one")
         result.append(indices)
     return result
 
 
-def _check_names(layer_names: Sequence[str] | None, n: int) -> list[str]:
-    if layer_names is None:
-        hidden = n - 2
-        middle = ["hidden"] if hidden == 1 else [f"hidden {k}" for k in range(1, hidden + 1)]
-        return ["input", *middle, "output"]
-    names = [str(name) for name in layer_names]
-    if len(names) != n:
-        raise ValueError(f"layer_names must have one name per layer ({n}), got {len(names)}")
-    return names
+def _layer_names(layer_names: Sequence[str] | None, n: int) -> list[str]:
+    if layer_names is not None:
+        return checks.texts(layer_names, n, "layer_names", "layer")
+    hidden = n - 2
+    middle = ["hidden"] if hidden == 1 else [f"hidden {k}" for k in range(1, hidden + 1)]
+    return ["input", *middle, "output"]
 
 
 def _make_layers(
@@ -172,17 +163,11 @@ def _edges(layers: list[_Layer], pos: list[dict], r: float) -> list[str]:
             for (dst_kind, j), b in pos[k + 1].items():
                 if dst_kind != "node":
                     continue
-                is_dropped = src_dropped or j in dst_layer.dropped
-                line = el(
-                    "line",
-                    class_="dpf-edge dpf-dropped" if is_dropped else "dpf-edge",
-                    data_layer=k,
-                    data_src=src,
-                    data_dst=dst_layer.label(j),
-                    data_dropped=int(is_dropped),
-                    **_trimmed(a, b, r),
-                )
-                (dropped if is_dropped else active).append(line)
+                off = src_dropped or j in dst_layer.dropped
+                ends = {"data_src": src, "data_dst": dst_layer.label(j), "data_dropped": int(off)}
+                cls = "dpf-edge dpf-dropped" if off else "dpf-edge"
+                line = el("line", class_=cls, data_layer=k, **ends, **_trimmed(a, b, r))
+                (dropped if off else active).append(line)
     return [
         group(dropped, stroke="currentColor", stroke_opacity=".3", stroke_dasharray="4 3"),
         group(active, stroke="currentColor", stroke_opacity=".55", stroke_width="1.2"),
@@ -196,13 +181,8 @@ def _cross(x: float, y: float, r: float) -> str:
     for sx, sy in ((-1, -1), (1, 1), (1, -1), (-1, 1)):
         a, b = 0.42 * r, 0.95 * r
         arms.append(f"M{n(x + sx * a)} {n(y + sy * a)}L{n(x + sx * b)} {n(y + sy * b)}")
-    return el(
-        "path",
-        d="".join(arms),
-        stroke_width="2.2",
-        stroke_linecap="round",
-        **_svg.paint(stroke="drop"),
-    )
+    pen = {"stroke_width": "2.2", "stroke_linecap": "round"}
+    return el("path", d="".join(arms), **pen, **_svg.paint(stroke="drop"))
 
 
 def _node(layer: _Layer, k: int, i: int, c: tuple[float, float], r: float) -> str:
@@ -210,35 +190,13 @@ def _node(layer: _Layer, k: int, i: int, c: tuple[float, float], r: float) -> st
     is_dropped = i in layer.dropped
     label = layer.label(i)
     size = max(8.0, min(12.0, r * (0.78 if len(label) < 4 else 0.6)))
+    fade = ".7" if is_dropped else None
+    parts = [
+        el("circle", cx=x, cy=y, r=float(r), **(_DROPPED_DISC if is_dropped else _KEPT_DISC)),
+        text(x, y, label, dy=".35em", text_anchor="middle", font_size=size, opacity=fade),
+    ]
     if is_dropped:
-        disc = el(
-            "circle",
-            cx=x,
-            cy=y,
-            r=float(r),
-            fill="none",
-            stroke="currentColor",
-            stroke_width="1.3",
-            stroke_dasharray="3 2.5",
-            opacity=".6",
-        )
-        parts = [
-            disc,
-            text(x, y, label, dy=".35em", text_anchor="middle", font_size=size, opacity=".7"),
-            _cross(x, y, r),
-        ]
-    else:
-        disc = el(
-            "circle",
-            cx=x,
-            cy=y,
-            r=float(r),
-            stroke="currentColor",
-            stroke_width="1.5",
-            fill_opacity=".16",
-            **_svg.paint(fill="accent"),
-        )
-        parts = [disc, text(x, y, label, dy=".35em", text_anchor="middle", font_size=size)]
+        parts.append(_cross(x, y, r))
     return group(
         parts,
         class_="dpf-node dpf-dropped" if is_dropped else "dpf-node",
@@ -252,18 +210,9 @@ def _node(layer: _Layer, k: int, i: int, c: tuple[float, float], r: float) -> st
 def _bias_node(k: int, c: tuple[float, float], r: float) -> str:
     x, y = c
     s = r * 0.9
-    box = el(
-        "rect",
-        x=x - s,
-        y=y - s,
-        width=2 * s,
-        height=2 * s,
-        rx="3",
-        stroke="currentColor",
-        stroke_width="1.5",
-        fill_opacity=".2",
-        **_svg.paint(fill="bias"),
-    )
+    square = {"x": x - s, "y": y - s, "width": 2 * s, "height": 2 * s, "rx": "3"}
+    pen = {"stroke": "currentColor", "stroke_width": "1.5", "fill_opacity": ".2"}
+    box = el("rect", **square, **pen, **_svg.paint(fill="bias"))
     label = text(x, y, "b", dy=".35em", text_anchor="middle", font_size=max(8.0, r * 0.8))
     return group([box, label], class_="dpf-bias", data_layer=k, data_label="b")
 
@@ -298,11 +247,9 @@ def _draw(layers: list[_Layer], box: tuple[float, float, float, float], r: float
                 out.append(_gap(c, r, i))
         cx = next(iter(pos[k].values()))[0]
         out.append(text(cx, y0 + 13, layer.heading, text_anchor="middle", font_weight="600"))
-        note = _footer(layer)
-        if note:
-            out.append(
-                text(cx, y0 + h - 4, note, text_anchor="middle", font_size=10.5, class_="dpf-muted")
-            )
+        footer = _footer(layer)
+        if footer:
+            out.append(note(cx, y0 + h - 4, footer, "middle"))
     return out
 
 
@@ -406,9 +353,9 @@ def network_diagram(
     >>> fig.svg.count('class="dpf-node dpf-dropped"')
     1
     """
-    sizes = _check_sizes(layer_sizes)
+    sizes = _layer_sizes(layer_sizes)
     layers = _make_layers(
-        sizes, _check_dropped(dropped, sizes), _check_names(layer_names, len(sizes)), bias
+        sizes, _dropped(dropped, sizes), _layer_names(layer_names, len(sizes)), bias
     )
     return _single(layers, title)
 
@@ -459,7 +406,7 @@ def _from_network(nn: object) -> tuple[tuple[int, int, int], list[frozenset[int]
         (active_in, sizes[0], n_in, "active_input_indices"),
         (active_hidden, sizes[1], n_hidden, "active_hidden_indices"),
     ):
-        kept = _check_indices(active, size, f"nn.{name}")
+        kept = frozenset(checks.indices(active, size, f"nn.{name}"))
         if len(kept) != current:
             raise ValueError(
                 f"nn.{name} keeps {len(kept)} nodes, but the thinned layer has {current}"
@@ -497,11 +444,11 @@ def network_diagram_from(nn: object, *, title: str | None = None) -> Figure:
         If the weight shapes or the active indices do not match the node counts.
     """
     sizes, dropped, bias = _from_network(nn)
-    layers = _make_layers(sizes, dropped, _check_names(None, 3), bias)
+    layers = _make_layers(sizes, dropped, _layer_names(None, 3), bias)
     return _single(layers, title)
 
 
-def _check_fractions(keep_fractions: float | Sequence[float], n: int) -> list[float]:
+def _keep_fractions(keep_fractions: float | Sequence[float], n: int) -> list[float]:
     if isinstance(keep_fractions, numbers.Real):
         return [check_keep_fraction(keep_fractions, "keep_fractions")] * n
     fractions = list(keep_fractions)
@@ -546,12 +493,11 @@ def thinned_networks(
     ValueError
         For invalid sizes, fractions or count.
     """
-    sizes = _check_sizes(layer_sizes)
-    fractions = _check_fractions(keep_fractions, len(sizes) - 1)
-    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or not 1 <= count <= 12:
-        raise ValueError(f"count must be an integer from 1 to 12, got {count!r}")
+    sizes = _layer_sizes(layer_sizes)
+    fractions = _keep_fractions(keep_fractions, len(sizes) - 1)
+    count = checks.count(count, "count", most=12)
     rng = resolve_rng(seed)
-    names = _check_names(None, len(sizes))
+    names = _layer_names(None, len(sizes))
     networks = []
     for _ in range(count):
         dropped = [
@@ -573,29 +519,15 @@ def _panels(networks: list[list[_Layer]], sizes: tuple[int, ...], fractions: lis
     body = []
     for p, layers in enumerate(networks):
         x, y = (p % columns) * panel_w, (p // columns) * panel_h + 4
+        heading = f"thinned network {p + 1}"
         body.append(
-            text(
-                x + panel_w / 2,
-                y + 14,
-                f"thinned network {p + 1}",
-                text_anchor="middle",
-                font_style="italic",
-            )
+            text(x + panel_w / 2, y + 14, heading, text_anchor="middle", font_style="italic")
         )
         inner = _draw(layers, (x + 10, y + 22, panel_w - 20, panel_h - 26), r)
         body.append(group(inner, class_="dpf-panel", data_panel=p))
         if p % columns:
-            body.append(
-                el(
-                    "line",
-                    x1=x,
-                    y1=y + 6,
-                    x2=x,
-                    y2=y + panel_h - 6,
-                    stroke="currentColor",
-                    stroke_opacity=".2",
-                )
-            )
+            rule = {"x1": x, "y1": y + 6, "x2": x, "y2": y + panel_h - 6}
+            body.append(el("line", **rule, stroke="currentColor", stroke_opacity=".2"))
     keep = ", ".join(f"{f:g}" for f in fractions)
     name = f"{len(networks)} random thinned versions of a {_shape(networks[0])} network"
     desc = f"{name}, keep fractions {keep} (input and hidden layers). " + " ".join(
