@@ -429,6 +429,73 @@ def test_learning_curves_draw_one_line_per_run_split_and_metric():
     assert legend[:2] == ["no dropout", "dropout"]
 
 
+def legend_texts(fig: Figure) -> list[str]:
+    return [t.text for t in with_class(parse(fig), "dpf-legend")[0].iter(NS + "text")]
+
+
+def test_learning_curves_legend_names_only_the_line_styles_drawn():
+    """Issue #9: a legend said "train (solid)" although only test curves were drawn."""
+    test_only = [{k: v for k, v in row.items() if not k.startswith("train")} for row in history()]
+    assert legend_texts(learning_curves({"a": test_only})) == ["a", "test (dashed)"]
+    train_only = history(test=False)
+    assert legend_texts(learning_curves({"a": train_only})) == ["a", "train (solid)"]
+    both = legend_texts(learning_curves({"a": history()}, metrics="accuracy"))
+    assert both == ["a", "train (solid)", "test (dashed)"]
+    # a split drawn in one panel only still belongs in the legend
+    mixed = [{**row, "train_loss": None} for row in history()]
+    assert "train (solid)" in legend_texts(learning_curves({"a": mixed}))
+
+
+def overfitting_history(epochs: int = 10, turn: int = 5) -> list[dict]:
+    """Train loss keeps falling; test loss is lowest at epoch ``turn`` and rises after it."""
+    return [
+        {
+            "epoch": e,
+            "train_loss": 1.0 / e,
+            "test_loss": 0.5 + 0.02 * (e - turn) ** 2,
+            "train_accuracy": 1 - 0.3 / e,
+            "test_accuracy": 0.8 + 0.01 * min(e, turn),
+        }
+        for e in range(1, epochs + 1)
+    ]
+
+
+def path_points(d: str) -> np.ndarray:
+    return np.array([[float(v) for v in p.split()] for p in d[1:].split("L")])
+
+
+def test_loss_panel_beside_accuracy_shows_overfitting_as_a_rising_test_line():
+    """Issue #10: train and test loss beside the accuracy; the test loss turns up after epoch 5."""
+    runs = {"no dropout": overfitting_history(), "dropout": overfitting_history(turn=8)}
+    fig = learning_curves(runs, metrics=("accuracy", "loss"), mark_best=True)
+    root = parse(fig)
+    accuracy, loss = with_class(root, "dpf-panel")
+    assert (accuracy.get("data-metric"), loss.get("data-metric")) == ("accuracy", "loss")
+    for run, turn in (("no dropout", 5), ("dropout", 8)):
+        (test_line,) = [
+            g
+            for g in with_class(loss, "dpf-line")
+            if (g.get("data-run"), g.get("data-split")) == (run, "test")
+        ]
+        points = path_points(test_line[0].get("d"))
+        heights = -points[:, 1]  # SVG y grows downwards
+        assert np.all(np.diff(heights[:turn]) < 0) and np.all(np.diff(heights[turn - 1 :]) > 0)
+        (mark,) = [g for g in with_class(loss, "dpf-best") if g.get("data-run") == run]
+        ring = mark.find(NS + "circle")
+        assert (float(ring.get("cx")), float(ring.get("cy"))) == pytest.approx(
+            tuple(points[turn - 1]), abs=0.06
+        )
+        assert f"lowest {0.5:.4g} at epoch {turn}" in fig.caption
+    # accuracy never falls here, so its best is the last epoch and the caption says nothing more
+    assert "highest" not in fig.caption
+    assert "best test epoch (ring)" in legend_texts(fig)
+    # the option is off by default, and a loss panel needs losses in the data
+    assert not with_class(parse(learning_curves(runs)), "dpf-best")
+    accuracy_only = [{k: v for k, v in row.items() if "loss" not in k} for row in history()]
+    root = parse(learning_curves(accuracy_only, metrics=("accuracy", "loss"), mark_best=True))
+    assert [p.get("data-metric") for p in with_class(root, "dpf-panel")] == ["accuracy"]
+
+
 def test_learning_curves_skip_missing_values_and_empty_metrics():
     h = history(5, test=False)
     h[2]["train_loss"] = None
@@ -668,6 +735,9 @@ GOLDEN_CASES = {
     ),
     # the pages' call: one accuracy panel
     "learning_curves_accuracy": lambda: learning_curves(RUNS, metrics="accuracy"),
+    "learning_curves_overfitting": lambda: learning_curves(
+        {"a": overfitting_history()}, metrics=("accuracy", "loss"), mark_best=True
+    ),
     "confusion_matrix": lambda: confusion_matrix(CM, title="toy"),
     "digit_grid": lambda: digit_grid(digits(3, side=6), [1, 2, 3], [1, 0, 3], columns=3),
 }

@@ -224,13 +224,47 @@ def _line(xs: np.ndarray, ys: np.ndarray, run: int, name: str, split: str, metri
     )
 
 
-def _panel(runs: dict, metric: str, box: tuple[float, float, float, float]) -> list[str]:
-    series = {
-        (k, name, split): _series(history, f"{split}_{metric}")
-        for k, (name, history) in enumerate(runs.items())
-        for split, _ in _SPLITS
-    }
-    series = {key: xy for key, xy in series.items() if len(xy[0])}
+Series = dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray]]
+
+
+def _collect(runs: dict[str, list[Mapping[str, object]]], metrics: tuple[str, ...]) -> dict:
+    """``{metric: {(run index, run name, split): (epochs, values)}}``, non-empty series only.
+
+    Metrics without any value are left out.
+    """
+    panels: dict[str, Series] = {}
+    for metric in metrics:
+        series = {
+            (k, name, split): _series(history, f"{split}_{metric}")
+            for k, (name, history) in enumerate(runs.items())
+            for split, _ in _SPLITS
+        }
+        series = {key: xy for key, xy in series.items() if len(xy[0])}
+        if series:
+            panels[metric] = series
+    return panels
+
+
+def _lower_is_better(metric: str) -> bool:
+    return "loss" in metric or "error" in metric
+
+
+def _best(metric: str, ys: np.ndarray) -> int:
+    """Index of the best value: the lowest loss or error, the highest of anything else."""
+    return int(np.argmin(ys) if _lower_is_better(metric) else np.argmax(ys))
+
+
+def _best_mark(x: float, y: float, bottom: float, run: int, name: str, metric: str) -> str:
+    """A ring on the best test point and a dotted line down to the epoch axis."""
+    paint = _svg.paint(stroke=_svg.RUN_ROLES[run], cls="dpf-best")
+    drop = f"M{_svg.num(x)} {_svg.num(y + 5.5)}V{_svg.num(bottom)}"
+    parts = [el("circle", cx=x, cy=y, r=5.5), el("path", d=drop, stroke_dasharray="1.5 2.5")]
+    return group(parts, fill="none", stroke_width="1.5", **paint, data_run=name, data_metric=metric)
+
+
+def _panel(
+    metric: str, series: Series, box: tuple[float, float, float, float], mark_best: bool
+) -> list[str]:
     all_x = np.concatenate([xy[0] for xy in series.values()])
     all_y = np.concatenate([xy[1] for xy in series.values()])
     xt = nice_ticks(all_x.min(), all_x.max(), 6, integer=True)
@@ -238,25 +272,37 @@ def _panel(runs: dict, metric: str, box: tuple[float, float, float, float]) -> l
     out, sx, sy = _axes(box, xt, yt, metric)
     for (k, name, split), (xs, ys) in series.items():
         out.append(_line(sx(xs), sy(ys), k, name, split, metric))
+    if mark_best:
+        for (k, name, split), (xs, ys) in series.items():
+            if split == "test":
+                b = _best(metric, ys)
+                x, y = float(sx(xs[b])), float(sy(ys[b]))
+                out.append(_best_mark(x, y, box[1] + box[3], k, name, metric))
     return [group(out, class_="dpf-panel", data_metric=metric)]
 
 
-def _legend(names: list[str], x: float, y: float, width: float) -> tuple[list[str], float]:
-    """Run swatches (colour + marker) and the train/test line styles, wrapped to ``width``."""
+def _legend(
+    names: list[str], splits: set[str], best: bool, x: float, y: float, width: float
+) -> tuple[list[str], float]:
+    """Run swatches (colour + marker), the line styles drawn and the best-epoch mark, wrapped."""
     items: list[tuple[float, str]] = []
     for k, name in enumerate(names):
         role = _svg.RUN_ROLES[k]
         sample = el("path", d="M0 0h22", stroke_width="1.8", **_svg.paint(stroke=role))
-        mark = el(
-            "path", d=_marker(k, 11, 0), stroke_width="1.2", **_svg.paint(fill=role, stroke=role)
-        )
+        marker_paint = _svg.paint(fill=role, stroke=role)
+        mark = el("path", d=_marker(k, 11, 0), stroke_width="1.2", **marker_paint)
         items.append((30 + _svg.text_width(name), sample + mark + text(28, 0, name, dy=".35em")))
     for split, dash in _SPLITS:
-        sample = el(
-            "path", d="M0 0h22", stroke="currentColor", stroke_width="1.8", stroke_dasharray=dash
-        )
+        if split not in splits:
+            continue
+        pen = {"stroke": "currentColor", "stroke_width": "1.8", "stroke_dasharray": dash}
         label = f"{split} ({'solid' if dash is None else 'dashed'})"
+        sample = el("path", d="M0 0h22", **pen)
         items.append((30 + _svg.text_width(label), sample + text(28, 0, label, dy=".35em")))
+    if best:
+        label = "best test epoch (ring)"
+        ring = el("circle", cx=11, cy=0, r=5.5, fill="none", stroke="currentColor")
+        items.append((30 + _svg.text_width(label), ring + text(28, 0, label, dy=".35em")))
     out, cx, cy = [], x, y
     for w, content in items:
         if cx + w > x + width and cx > x:
@@ -266,21 +312,35 @@ def _legend(names: list[str], x: float, y: float, width: float) -> tuple[list[st
     return [group(out, class_="dpf-legend")], cy - y + 20
 
 
-def _describe(runs: dict, metrics: list[str]) -> str:
+def _g(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _describe(runs: dict, panels: dict[str, Series], splits: set[str]) -> str:
+    """Runs, panels, line styles, and per run each line's first and last value and best epoch."""
     epochs = max(len(h) for h in runs.values())
+    styles = " and ".join(
+        f"{split} {'solid' if dash is None else 'dashed'}"
+        for split, dash in _SPLITS
+        if split in splits
+    )
     parts = [
         f"Learning curves of {len(runs)} run(s) ({', '.join(runs)}) over up to {epochs} epochs; "
-        f"one panel per metric ({', '.join(metrics)}); train solid, test dashed."
+        f"one panel per metric ({', '.join(panels)}); {styles}."
     ]
-    for name, history in runs.items():
-        last = []
-        for metric in metrics:
+    for k, name in enumerate(runs):
+        facts = []
+        for metric, series in panels.items():
             for split, _ in _SPLITS:
-                _, ys = _series(history, f"{split}_{metric}")
-                if len(ys):
-                    last.append(f"{split} {metric} {ys[-1]:.4g}")
-        if last:
-            parts.append(f"{name}: final {', '.join(last)}.")
+                xs, ys = series.get((k, name, split), ((), ()))
+                if not len(ys):
+                    continue
+                facts.append(f"{split} {metric} {_g(ys[0])} to {_g(ys[-1])}")
+                b = _best(metric, ys)
+                if split == "test" and ys[b] != ys[-1]:
+                    word = "lowest" if _lower_is_better(metric) else "highest"
+                    facts[-1] += f" ({word} {_g(ys[b])} at epoch {_g(xs[b])})"
+        parts.append(f"{name}: {'; '.join(facts)}.")
     return " ".join(parts)
 
 
@@ -289,8 +349,13 @@ def learning_curves(
     *,
     metrics: Sequence[str] | str = ("loss", "accuracy"),
     title: str | None = None,
+    mark_best: bool = False,
 ) -> Figure:
     """Draw loss and accuracy per epoch for one or several training runs.
+
+    Panels sit side by side, one per metric: ``metrics=("accuracy", "loss")`` puts the train
+    and test loss beside the accuracy, where overfitting shows as a test loss that turns up
+    again while the train loss keeps falling (``mark_best`` rings the turning point).
 
     Parameters
     ----------
@@ -302,10 +367,16 @@ def learning_curves(
         One panel per metric that has at least one value; others are left out.
     title : str, optional
         Shown above the panels.
+    mark_best : bool
+        Ring each run's best test value in every panel (the lowest of a metric whose name
+        contains ``loss`` or ``error``, the highest of any other) with a dotted line down to
+        its epoch.
 
     Returns
     -------
     Figure
+        The description names, per run and line, the first and last value and, where the test
+        line ends worse than its best, the best value and its epoch.
 
     Raises
     ------
@@ -321,25 +392,23 @@ def learning_curves(
     """
     checked = _runs(runs)
     wanted = _metrics(metrics)
-    present = [
-        m
-        for m in wanted
-        if any(len(_series(h, f"{s}_{m}")[0]) for h in checked.values() for s, _ in _SPLITS)
-    ]
-    if not present:
+    panels = _collect(checked, wanted)
+    if not panels:
         keys = ", ".join(f"{s}_{m}" for m in wanted for s, _ in _SPLITS)
         raise ValueError(f"no values to plot: no epoch entry has any of {keys}")
-    width = 700.0 if len(present) > 1 else 460.0
-    panel_w = width / len(present)
+    splits = {split for series in panels.values() for _, _, split in series}
+    width = 700.0 if len(panels) > 1 else 460.0
+    panel_w = width / len(panels)
     body, top = title_block(title, width)
     m = _MARGIN
-    for p, metric in enumerate(present):
+    for p, (metric, series) in enumerate(panels.items()):
         box = (p * panel_w + m["left"], top + m["top"], panel_w - m["left"] - m["right"], _PANEL_H)
-        body += _panel(checked, metric, box)
+        body += _panel(metric, series, box, mark_best)
     legend_y = top + m["top"] + _PANEL_H + m["bottom"] + 16
-    legend, legend_h = _legend(list(checked), m["left"], legend_y, width - m["left"] - 10)
+    best = mark_best and "test" in splits
+    legend, legend_h = _legend(list(checked), splits, best, m["left"], legend_y, width - 60)
     body += legend
     height = legend_y + legend_h
-    name = title or f"Learning curves: {', '.join(present)} per epoch"
-    desc = _describe(checked, present)
+    name = title or f"Learning curves: {', '.join(panels)} per epoch"
+    desc = _describe(checked, panels, splits)
     return finish(body, kind="learning_curves", title=name, desc=desc, width=width, height=height)
