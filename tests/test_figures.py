@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from dropout_py import figures
 from dropout_py.figures import (
     Figure,
     confusion_matrix,
@@ -143,15 +144,22 @@ BUILDERS = {
 # --- every figure ----------------------------------------------------------------------------
 
 
+def test_the_cases_cover_every_public_figure_function():
+    used = {name for build in BUILDERS.values() for name in build.__code__.co_names}
+    assert set(figures.__all__) - {"Figure"} <= used
+
+
 @pytest.mark.parametrize("name", BUILDERS)
 def test_every_figure_is_accessible_svg(name):
+    """Issue #13: role="img", named by its <title> and described by its <desc>."""
     fig = BUILDERS[name]()
     root = parse(fig)
     assert root.tag == NS + "svg"
     assert root.get("role") == "img"
-    assert root.get("aria-label") == fig.title == root.find(NS + "title").text
-    desc = root.find(NS + "desc")
-    assert desc.text and root.get("aria-describedby") == desc.get("id")
+    title, desc = root[0], root[1]  # first children, where assistive technology looks
+    assert (title.tag, desc.tag) == (NS + "title", NS + "desc")
+    assert root.get("aria-labelledby") == title.get("id") and title.text == fig.title
+    assert root.get("aria-describedby") == desc.get("id") and desc.text
     width, height = float(root.get("width")), float(root.get("height"))
     assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
     assert 0 < width <= 700 and 0 < height < 1500
@@ -162,11 +170,47 @@ def test_every_figure_is_accessible_svg(name):
     assert "currentColor" in fig.svg and "prefers-color-scheme:dark" in fig.svg
 
 
+# What a reader who cannot see the figure needs, per case: the numbers the picture shows.
+DESCRIBED = {
+    "network": ["3 input, 4 hidden, 2 output nodes", "Dropped (crossed out, dashed): i2;",
+                "4 of 20 edges are inactive"],
+    "network_bias": ["13 edges", "A bias node (square, b)"],
+    "network_big": ["784 input, 100 hidden, 10 output", "39602 of 79400 edges are inactive"],
+    "network_from": ["Dropped (crossed out, dashed): i2, h1, h3;"],
+    "thinned": ["keep fractions 0.7, 0.5", "Network 1 drops i3, h2, h4."],
+    "matrix": ["values from -6 to 5", "Row 0: \u22126, \u22125, \u22124, \u22123.",
+               "Row 2: 2, 3, 4, 5.", "Removed columns: 1."],
+    "matrix_hatched": ["30 x 20 matrix", "negative cells hatched"],
+    "matrix_image": ["50 x 60 matrix", "shaded only"],
+    "steps": ["removed rows 1, 3, 4", "Row 0: \u221224, \u221222, \u221221.",
+              "Row 2: \u22124, \u22122, \u22121."],
+    "curves": ["no dropout: train loss 1 to 0.1667; test loss 1.1 to 0.1833",
+               "test accuracy 0.6 to 0.9077"],
+    "network_deep": ["5 hidden 1, 5 hidden 2", "i1, h1.2, h1.3, h2.5;", "27 of 60 edges"],
+    "confusion_normalized": ["21 correct, accuracy 0.8400", "1 predicted as 0, 2 times"],
+    "confusion": ["21 correct, accuracy 0.8400", "a: 5 of 6, b: 7 of 10, c: 9 of 9",
+                  "b predicted as a, 2 times; a predicted as b, once"],
+    "digits": ["True labels in reading order: 1, 2, 3, 4, 5, 6.",
+               "2 wrong predictions highlighted: image 3: true 3, predicted 0; image 6"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_every_description_carries_the_numbers(name):
+    fig = BUILDERS[name]()
+    desc = parse(fig)[1].text
+    for fact in DESCRIBED[name]:
+        assert fact in desc
+
+
 @pytest.mark.parametrize("name", BUILDERS)
 def test_every_figure_is_deterministic_and_shows_itself(name):
+    """Jupyter shows _repr_svg_ (image/svg+xml) or _repr_html_: both must be the whole figure."""
     fig = BUILDERS[name]()
     assert BUILDERS[name]().svg == fig.svg
-    assert fig._repr_svg_() == fig.svg
+    svg = fig._repr_svg_()
+    assert svg == fig.svg and svg.startswith("<svg xmlns=") and svg.endswith("</svg>\n")
+    assert ET.fromstring(svg).tag == NS + "svg"  # a complete document, no prolog needed
     assert fig.svg in fig._repr_html_()
     assert fig.kind in repr(fig) and "KiB" in repr(fig)
 

@@ -35,6 +35,12 @@ def title_block(title: str | None, width: float) -> tuple[list[str], float]:
     return [text(width / 2, 22, title, text_anchor="middle", font_size=14, font_weight="600")], 34.0
 
 
+def listing(items: Iterable[object], limit: int = 24, sep: str = ", ") -> str:
+    """``"a, b, c"``, cut after ``limit`` items with ``"..."`` (for titles and descriptions)."""
+    shown = [str(item) for item in items]
+    return sep.join(shown[:limit] + (["..."] if len(shown) > limit else []))
+
+
 def note(x: float, y: float, content: object, anchor: str | None = None) -> str:
     """A small muted line of text at (x, y): legends, footers, hints (``anchor``: text-anchor)."""
     return text(x, y, content, text_anchor=anchor, font_size=10.5, class_="dpf-muted")

@@ -175,15 +175,16 @@ def document(
     width, height : float
         Size in CSS pixels (also the ``viewBox``).
     title, desc : str
-        Short name (``<title>``, ``aria-label``) and a sentence describing the content.
+        Short name and a description with the numbers a reader who cannot see the figure
+        needs. They become ``<title>`` and ``<desc>``, the first children of the root, which
+        has ``role="img"`` and names them with ``aria-labelledby`` and ``aria-describedby``.
     kind : str
         Figure kind, added as the class ``dpf-<kind>``.
     """
     content = "".join(body)
     w, h = num(width), num(height)
-    inner = (
-        el("title", esc(title)) + el("desc", esc(desc), id=uid("desc")) + _style(content) + content
-    )
+    label = el("title", esc(title), id=uid("title")) + el("desc", esc(desc), id=uid("desc"))
+    inner = label + _style(content) + content
     root = el(
         "svg",
         inner,
@@ -193,7 +194,7 @@ def document(
         height=h,
         viewBox=f"0 0 {w} {h}",
         role="img",
-        aria_label=title,
+        aria_labelledby=uid("title"),
         aria_describedby=uid("desc"),
         font_family=FONT,
         font_size=12,

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _checks as checks
 from . import _svg
-from ._figure import Figure, finish, title_block
+from ._figure import Figure, finish, listing, title_block
 from ._svg import el, group, text
 
 _MAX_CLASSES = 50
@@ -156,6 +156,27 @@ def _legend(x: float, y: float, normalize: bool) -> list[str]:
     return [group(items, font_size=10.5, class_="dpf-legend")]
 
 
+def _describe(counts: np.ndarray, names: list[str], most: int = 5) -> str:
+    """Totals, each class's hits, and the most frequent mistakes."""
+    k, total, correct = len(counts), int(counts.sum()), int(np.trace(counts))
+    accuracy = correct / total if total else 0.0
+    hits = listing(
+        (f"{name}: {counts[i, i]} of {counts[i].sum()}" for i, name in enumerate(names)), 20
+    )
+    mistakes = sorted(
+        ((-int(counts[i, j]), i, j) for i in range(k) for j in range(k) if i != j and counts[i, j]),
+    )[:most]
+    worst = "; ".join(
+        f"{names[i]} predicted as {names[j]}, {'once' if c == -1 else f'{-c} times'}"
+        for c, i, j in mistakes
+    )
+    return (
+        f"Confusion matrix of {total} predictions over {k} classes (rows true, columns "
+        f"predicted): {correct} correct, accuracy {accuracy:.4f}. Correct per class: {hits}."
+        + (f" Most frequent mistakes: {worst}." if worst else " No mistakes.")
+    )
+
+
 def confusion_matrix(
     cm: np.ndarray | Mapping[tuple[int, int], int],
     *,
@@ -205,11 +226,6 @@ def confusion_matrix(
     body += _axes(names, x0, y0, size)
     body += _cells(values, opacity, counts, normalize, x0, y0, size)
     body += _legend(x0 - label_w - 30, y0 + side + 14, normalize)
-    total, correct = int(counts.sum()), int(np.trace(counts))
-    accuracy = correct / total if total else 0.0
     name = title or f"Confusion matrix, {k} classes"
-    desc = (
-        f"Confusion matrix of {total} predictions over {k} classes (rows true, columns "
-        f"predicted): {correct} correct, accuracy {accuracy:.4f}."
-    )
+    desc = _describe(counts, names)
     return finish(body, kind="confusion_matrix", title=name, desc=desc, width=width, height=height)

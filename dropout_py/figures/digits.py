@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _checks as checks
 from . import _svg
-from ._figure import Figure, finish, note, title_block
+from ._figure import Figure, finish, listing, note, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text
 
@@ -105,6 +105,24 @@ def _legend_lines(labels: bool, predictions: bool) -> list[str]:
     return []
 
 
+def _describe(
+    shown: int, n: int, columns: int, true: np.ndarray | None, pred: np.ndarray | None
+) -> str:
+    """How many images, their labels, and every wrong prediction (image number, true, predicted)."""
+    parts = [f"{shown} of {n} images in a grid of {columns} columns."]
+    labels, what = (true, "True") if true is not None else (pred, "Predicted")
+    if labels is not None:
+        parts.append(f"{what} labels in reading order: {listing(labels[:shown].tolist(), 30)}.")
+    if true is not None and pred is not None:
+        wrong = np.flatnonzero(true[:shown] != pred[:shown])
+        each = (f"image {k + 1}: true {true[k]}, predicted {pred[k]}" for k in wrong)
+        cases = listing(each, 20, "; ")
+        parts.append(
+            f"{len(wrong)} wrong predictions highlighted" + (f": {cases}." if cases else ".")
+        )
+    return " ".join(parts)
+
+
 def digit_grid(
     images: np.ndarray,
     labels: Sequence[int] | np.ndarray | None = None,
@@ -164,12 +182,6 @@ def digit_grid(
     for k, line in enumerate(notes):
         body.append(note(note_x, legend_y + 14 * k, line))
     height = legend_y + 14 * len(notes) + 2
-    wrong = 0 if true is None or pred is None else int(np.sum(true[:shown] != pred[:shown]))
     name = title or f"{shown} digit images"
-    desc = f"{shown} of {n} images in a grid of {columns} columns"
-    desc += (
-        f"; {wrong} wrong predictions highlighted."
-        if pred is not None and true is not None
-        else "."
-    )
+    desc = _describe(shown, n, columns, true, pred)
     return finish(body, kind="digit_grid", title=name, desc=desc, width=width, height=height)

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _checks as checks
 from . import _svg
-from ._figure import Figure, finish, note, title_block
+from ._figure import Figure, finish, listing, note, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text, uid, url
 
@@ -29,6 +29,7 @@ _MAX_WIDTH = 700.0
 _MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 _VALUE_SIZE = 11.0
 _LABEL_SIZE = 10.5
+_DESCRIBED_CELLS = 60  # matrices this small list their numbers in the description
 _NICE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
 
@@ -385,25 +386,37 @@ def weight_matrix(
     body += legend
     height = top + g.height + 12 + legend_h + 6
     name = title or f"{array.shape[0]} x {array.shape[1]} weight matrix"
-    desc = _describe_matrix(array, rows, cols, show)
+    desc = _describe_matrix(array, rows, cols, texts[0] if texts else None, rlabels, hatch)
     return finish(body, kind="weight_matrix", title=name, desc=desc, width=width, height=height)
 
 
-def _index_text(indices: list[int], limit: int = 24) -> str:
-    shown = ", ".join(str(i) for i in indices[:limit])
-    return shown + (", ..." if len(indices) > limit else "")
+def _rows_text(texts: list[list[str]] | None, labels: list[str]) -> str:
+    """The printed numbers row by row, for a matrix of at most ``_DESCRIBED_CELLS`` cells."""
+    if texts is None or len(texts) * len(texts[0]) > _DESCRIBED_CELLS:
+        return ""
+    return " " + " ".join(
+        f"Row {i}: {', '.join(row)}." for i, row in zip(labels, texts, strict=True)
+    )
 
 
-def _describe_matrix(array: np.ndarray, rows: list[int], cols: list[int], show: bool) -> str:
+def _describe_matrix(
+    array: np.ndarray,
+    rows: list[int],
+    cols: list[int],
+    texts: list[list[str]] | None,
+    row_labels: list[str],
+    hatch: bool,
+) -> str:
+    sign = "numbers printed" if texts else "negative cells hatched" if hatch else "shaded only"
     parts = [
         f"A {array.shape[0]} x {array.shape[1]} matrix, values from {array.min():.3g} to "
-        f"{array.max():.3g}; orange cells are positive, blue negative"
-        + (", numbers printed." if show else ", negative cells hatched.")
+        f"{array.max():.3g}; orange cells are positive, blue negative, {sign}."
+        + _rows_text(texts, row_labels)
     ]
     if rows:
-        parts.append(f"Removed rows: {_index_text(rows)}.")
+        parts.append(f"Removed rows: {listing(rows)}.")
     if cols:
-        parts.append(f"Removed columns: {_index_text(cols)}.")
+        parts.append(f"Removed columns: {listing(cols)}.")
     return " ".join(parts)
 
 
@@ -541,8 +554,9 @@ def thinning_steps(
     name = title or f"Thinning a {n_rows} x {n_cols} matrix to {len(rows)} x {len(cols)}"
     desc = (
         f"Left: the full {n_rows} x {n_cols} matrix with removed rows "
-        f"{_index_text(removed[0]) or 'none'} and removed columns "
-        f"{_index_text(removed[1]) or 'none'} struck through. Right: the "
+        f"{listing(removed[0]) or 'none'} and removed columns "
+        f"{listing(removed[1]) or 'none'} struck through. Right: the "
         f"{len(rows)} x {len(cols)} result, labelled with the original indices."
+        + _rows_text(texts[1] if texts else None, kept_labels[0])
     )
     return finish(body, kind="thinning_steps", title=name, desc=desc, width=width, height=height)

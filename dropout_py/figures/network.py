@@ -26,7 +26,7 @@ from dropout_py.thinning import check_keep_fraction, sample_active_indices
 
 from . import _checks as checks
 from . import _svg
-from ._figure import Figure, finish, note, title_block
+from ._figure import Figure, finish, listing, note, title_block
 from ._svg import el, group, text
 
 _MAX_SHOWN = 10
@@ -281,10 +281,10 @@ def _describe(layers: list[_Layer]) -> str:
     labels = _dropped_labels(layers)
     if not labels:
         return f"A {_shape(layers)} network: {counts} nodes, {total} edges.{bias}"
-    shown = ", ".join(labels[:20]) + (", ..." if len(labels) > 20 else "")
     return (
         f"A {_shape(layers)} network: {counts} nodes, {total} edges.{bias} "
-        f"Dropped (crossed out, dashed): {shown}; {n_dropped} of {total} edges are inactive."
+        f"Dropped (crossed out, dashed): {listing(labels, 20)}; {n_dropped} of {total} edges "
+        "are inactive."
     )
 
 
@@ -292,8 +292,7 @@ def _title(layers: list[_Layer]) -> str:
     labels = _dropped_labels(layers)
     if not labels:
         return f"{_shape(layers)} network"
-    shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
-    return f"{_shape(layers)} network with {shown} dropped"
+    return f"{_shape(layers)} network with {listing(labels, 6)} dropped"
 
 
 # --- public figures --------------------------------------------------------------------------
