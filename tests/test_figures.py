@@ -696,8 +696,9 @@ INVALID = [
      "keep_cols contains 5, but only 0..2 exist"),
     (learning_curves, ({},), {}, "runs is empty: give at least one history"),
     (learning_curves, (5,), {},
-     "runs must be a mapping run name -> history or a single history (a sequence of "
-     "per-epoch mappings), got int"),
+     "runs must be a mapping name -> history or a sequence of per-epoch mappings, got 5"),
+    (learning_curves, ({"a": "x"},), {},
+     "run 'a' must be a sequence of per-epoch mappings, got 'x'"),
     (learning_curves, ({"a": [{"epoch": 1}]},), {},
      "no values to plot: no epoch entry has any of train_loss, test_loss, train_accuracy, "
      "test_accuracy"),

@@ -27,7 +27,7 @@ def count(value: object, name: str, *, most: int | None = None) -> int:
     return int(value)  # type: ignore[call-overload]
 
 
-def indices(values: Iterable[object], n: int, name: str) -> list[int]:
+def indices(values: object, n: int, name: str) -> list[int]:
     """Return distinct indices in ``range(n)``, in the order given.
 
     Parameters
@@ -48,9 +48,10 @@ def indices(values: Iterable[object], n: int, name: str) -> list[int]:
     for value in np.asarray(items, dtype=object).ravel():
         if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{name} must hold integer indices, got {value!r}")
-        if not 0 <= value < n:
-            raise ValueError(f"{name} contains {value}, but only 0..{n - 1} exist")
-        result.append(int(value))
+        index = int(value)
+        if not 0 <= index < n:
+            raise ValueError(f"{name} contains {index}, but only 0..{n - 1} exist")
+        result.append(index)
     if len(set(result)) != len(result):
         twice = next(i for k, i in enumerate(result) if i in result[:k])
         raise ValueError(f"{name} contains {twice} twice")

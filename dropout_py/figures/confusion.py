@@ -32,11 +32,12 @@ def _from_dict(cm: Mapping[object, object]) -> np.ndarray:
         for value in key:
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise ValueError(f"confusion dict key {key!r} must hold class numbers")
-            if value != int(value) or value < 0:
+            number = float(value)
+            if not number.is_integer() or number < 0:
                 raise ValueError(
                     f"confusion dict key {key!r} must hold non-negative whole class numbers"
                 )
-            labels.append(int(value))
+            labels.append(int(number))
         pairs.append((labels[0], labels[1], count))
     if not pairs:
         raise ValueError("the confusion dict is empty")
@@ -91,7 +92,7 @@ def _cells(
     size: float,
 ) -> list[str]:
     k = len(values)
-    rects = {"good": [], "bad": []}
+    rects: dict[str, list[str]] = {"good": [], "bad": []}
     labels = []
     font = min(12.0, max(7.0, size * (0.3 if normalize else 0.32)))
     for i in range(k):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from . import _checks as checks
 from . import _svg
 from ._figure import Figure, finish, title_block
 from ._svg import el, group, text
@@ -48,32 +49,24 @@ def _marker(shape: int, x: float, y: float) -> str:
 
 def _runs(runs: object) -> dict[str, list[Mapping[str, object]]]:
     """``{name: history}`` with every history a list of per-epoch mappings."""
+    one = "a sequence of per-epoch mappings"
     if isinstance(runs, Mapping):
-        named = {str(name): history for name, history in runs.items()}
-    elif isinstance(runs, Sequence) and not isinstance(runs, str | bytes):
-        named = {"run": runs}
+        given = dict(runs)
     else:
-        raise ValueError(
-            "runs must be a mapping run name -> history or a single history (a sequence of "
-            f"per-epoch mappings), got {type(runs).__name__}"
-        )
-    if not named:
+        given = {"run": checks.sequence(runs, "runs", f"a mapping name -> history or {one}")}
+    if not given:
         raise ValueError("runs is empty: give at least one history")
-    if len(named) > len(_svg.RUN_ROLES):
-        raise ValueError(f"at most {len(_svg.RUN_ROLES)} runs fit one figure, got {len(named)}")
+    if len(given) > len(_svg.RUN_ROLES):
+        raise ValueError(f"at most {len(_svg.RUN_ROLES)} runs fit one figure, got {len(given)}")
+    named = {str(name): checks.sequence(h, f"run {name!r}", one) for name, h in given.items()}
     for name, history in named.items():
-        if isinstance(history, str | bytes | Mapping) or not isinstance(history, Sequence):
-            raise ValueError(
-                f"the history of run {name!r} must be a sequence of per-epoch mappings, "
-                f"got {type(history).__name__}"
-            )
         for k, entry in enumerate(history):
             if not isinstance(entry, Mapping):
                 raise ValueError(
                     f"entry {k} of run {name!r} must be a mapping like {{'epoch': 1, "
                     f"'train_loss': 0.3}}, got {type(entry).__name__}"
                 )
-    return {name: list(history) for name, history in named.items()}
+    return named  # type: ignore[return-value]
 
 
 def _metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
@@ -169,15 +162,10 @@ def _axes(
 
     n = _svg.num
     grid = "".join(f"M{n(x0)} {n(y)}h{n(w)}" for y in sy(yt)[1:])
+    frame = f"M{n(x0)} {n(y0)}V{n(y0 + h)}H{n(x0 + w)}"
     out = [
         el("path", d=grid, stroke="currentColor", stroke_opacity=".12", fill="none"),
-        el(
-            "path",
-            d=f"M{n(x0)} {n(y0)}V{n(y0 + h)}H{n(x0 + w)}",
-            stroke="currentColor",
-            stroke_opacity=".6",
-            fill="none",
-        ),
+        el("path", d=frame, stroke="currentColor", stroke_opacity=".6", fill="none"),
     ]
     ticks = [
         text(x0 - 6, y, t, dy=".35em", text_anchor="end")
@@ -200,28 +188,16 @@ def _line(xs: np.ndarray, ys: np.ndarray, run: int, name: str, split: str, metri
     step = max(1, n // _MARKERS)
     offset = (run * step) // len(_svg.RUN_ROLES) if n > _MARKERS else 0
     picked = zip(xs[offset::step].tolist(), ys[offset::step].tolist(), strict=True)
-    marks = "".join(_marker(run, x, y) for x, y in picked)
+    shapes = "".join(_marker(run, x, y) for x, y in picked)
     if split == "test":
         marker_paint = {**_svg.paint(stroke=role), "fill": "none"}
     else:
         marker_paint = _svg.paint(fill=role, stroke=role)
-    line = el(
-        "path",
-        d=_points(xs, ys),
-        fill="none",
-        stroke_width="1.8",
-        stroke_dasharray=dash,
-        stroke_linejoin="round",
-        **_svg.paint(stroke=role),
-    )
-    return group(
-        [line, el("path", d=marks, stroke_width="1.2", **marker_paint)],
-        class_="dpf-line",
-        data_run=name,
-        data_split=split,
-        data_metric=metric,
-        data_points=n,
-    )
+    pen = {"fill": "none", "stroke_width": "1.8", "stroke_dasharray": dash}
+    line = el("path", d=_points(xs, ys), **pen, stroke_linejoin="round", **_svg.paint(stroke=role))
+    marks = el("path", d=shapes, stroke_width="1.2", **marker_paint)
+    data = {"data_run": name, "data_split": split, "data_metric": metric, "data_points": n}
+    return group([line, marks], class_="dpf-line", **data)
 
 
 Series = dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray]]
@@ -332,9 +308,9 @@ def _describe(runs: dict, panels: dict[str, Series], splits: set[str]) -> str:
         facts = []
         for metric, series in panels.items():
             for split, _ in _SPLITS:
-                xs, ys = series.get((k, name, split), ((), ()))
-                if not len(ys):
+                if (k, name, split) not in series:
                     continue
+                xs, ys = series[(k, name, split)]
                 facts.append(f"{split} {metric} {_g(ys[0])} to {_g(ys[-1])}")
                 b = _best(metric, ys)
                 if split == "test" and ys[b] != ys[-1]:

@@ -27,6 +27,7 @@ from ._svg import el, group, text, uid, url
 _MAX_RECTS = 1600
 _MAX_WIDTH = 700.0
 _MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
+_LEGEND_H = 12 + 28 + 6.0
 _VALUE_SIZE = 11.0
 _LABEL_SIZE = 10.5
 _DESCRIBED_CELLS = 60  # matrices this small list their numbers in the description
@@ -291,15 +292,15 @@ def _heatmap(
     return [group(out, class_="dpf-matrix", data_rows=g.rows, data_cols=g.cols)]
 
 
-def _legend(
-    x: float, y: float, vmax: float, hatch: bool, removed: str | None
-) -> tuple[list[str], float]:
-    """Colour scale from -vmax to +vmax, and how removed rows/columns look.
+def _legend(x: float, bottom: float, vmax: float, hatch: bool, removed: str | None) -> list[str]:
+    """Colour scale from -vmax to +vmax, and how removed rows/columns look, below ``bottom``.
+
+    It takes :data:`_LEGEND_H` pixels below ``bottom``, margins included.
 
     ``hatch`` says whether negative cells are hatched; ``removed`` is ``None`` (nothing removed),
     ``"hatch"`` (hatched and struck through) or ``"bar"`` (a bar in the margin).
     """
-    out, steps, w = [], 9, 16.0
+    out, steps, w, y = [], 9, 16.0, bottom + 12
     for k in range(steps):
         v = (k - steps // 2) / (steps // 2) * vmax
         role = "neg" if v < 0 else "pos"
@@ -315,15 +316,15 @@ def _legend(
     scale = "negative \u2190 \u2192 positive" + ("  (hatched = negative)" if hatch else "")
     out.append(note(end, y + 9, scale))
     if removed == "hatch":
-        box = {"x": end, "y": y + 14, "width": 16.0, "height": 10.0}
+        key = {"x": end, "y": y + 14, "width": 16.0, "height": 10.0}
         out.append(
-            el("rect", **box, fill=url("removed"), stroke="currentColor", stroke_opacity=".4")
+            el("rect", **key, fill=url("removed"), stroke="currentColor", stroke_opacity=".4")
         )
         out.append(note(end + 22, y + 23, "removed row / column"))
     elif removed == "bar":
         out.append(el("rect", x=end, y=y + 17, width=16.0, height=3.0, **_svg.paint(fill="drop")))
         out.append(note(end + 22, y + 23, "removed row / column (faded, marked in the margin)"))
-    return [group(out, class_="dpf-legend")], 28.0
+    return [group(out, class_="dpf-legend")]
 
 
 # --- public figures --------------------------------------------------------------------------
@@ -382,9 +383,8 @@ def weight_matrix(
     body = [_defs(hatch), *head]
     body += _heatmap(array, g, ((width - g.width) / 2, top), vmax, (rlabels, clabels), (rows, cols))
     marks = _removed_style(g, bool(rows or cols))
-    legend, legend_h = _legend(10, top + g.height + 12, vmax, hatch, marks)
-    body += legend
-    height = top + g.height + 12 + legend_h + 6
+    body += _legend(10, top + g.height, vmax, hatch, marks)
+    height = top + g.height + _LEGEND_H
     name = title or f"{array.shape[0]} x {array.shape[1]} weight matrix"
     desc = _describe_matrix(array, rows, cols, texts[0] if texts else None, rlabels, hatch)
     return finish(body, kind="weight_matrix", title=name, desc=desc, width=width, height=height)
@@ -537,20 +537,14 @@ def thinning_steps(
         body.append(text(cx, top - 8, label, text_anchor="middle", font_weight="600"))
     body += _heatmap(array, g1, (20, top), vmax, full_labels, removed)
     mid_y = top + g1.label_h + min(g1.rows * g1.cell_h, 60) / 2
-    arrow, arrow_bottom = _arrow(
-        20 + g1.width + 14,
-        mid_y,
-        arrow_w - 28,
-        None if keep_rows is None else rows,
-        None if keep_cols is None else cols,
-    )
+    sliced = (None if keep_rows is None else rows, None if keep_cols is None else cols)
+    arrow, arrow_bottom = _arrow(20 + g1.width + 14, mid_y, arrow_w - 28, *sliced)
     body += arrow
     body += _heatmap(result, g2, (x2, top), vmax, kept_labels, ([], []))
     bottom = max(top + g1.height, top + g2.height, arrow_bottom - 10)
     marks = _removed_style(g1, bool(removed[0] or removed[1]))
-    legend, legend_h = _legend(20, bottom + 12, vmax, hatch, marks)
-    body += legend
-    height = bottom + 12 + legend_h + 6
+    body += _legend(20, bottom, vmax, hatch, marks)
+    height = bottom + _LEGEND_H
     name = title or f"Thinning a {n_rows} x {n_cols} matrix to {len(rows)} x {len(cols)}"
     desc = (
         f"Left: the full {n_rows} x {n_cols} matrix with removed rows "

@@ -14,7 +14,6 @@ Every node is a ``<g class="dpf-node">`` with ``data-layer``, ``data-index``, ``
 from __future__ import annotations
 
 import itertools
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,7 +151,8 @@ def _trimmed(a: tuple[float, float], b: tuple[float, float], r: float) -> dict[s
 
 
 def _edges(layers: list[_Layer], pos: list[dict], r: float) -> list[str]:
-    active, dropped = [], []
+    active: list[str] = []
+    dropped: list[str] = []
     for k in range(len(layers) - 1):
         src_layer, dst_layer = layers[k], layers[k + 1]
         for (kind, i), a in pos[k].items():
@@ -448,7 +448,7 @@ def network_diagram_from(nn: object, *, title: str | None = None) -> Figure:
 
 
 def _keep_fractions(keep_fractions: float | Sequence[float], n: int) -> list[float]:
-    if isinstance(keep_fractions, numbers.Real):
+    if not isinstance(keep_fractions, Iterable):
         return [check_keep_fraction(keep_fractions, "keep_fractions")] * n
     fractions = list(keep_fractions)
     if len(fractions) != n:
