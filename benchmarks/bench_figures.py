@@ -1,8 +1,8 @@
 """Render time and size of a learning-curve figure: 100 epochs x 4 runs (goal < 50 ms, < 60 KB).
 
 Run: ``.venv/bin/python benchmarks/bench_figures.py [--repeat N]``. The histories are synthetic
-(smooth curves plus seeded noise), shaped like what the trainer records per epoch. Also times the
-other figure kinds once each, for orientation.
+(smooth curves plus seeded noise), shaped like what the trainer records per epoch. Also times
+every other figure kind, for orientation.
 """
 
 from __future__ import annotations
@@ -10,15 +10,18 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from dropout_py.figures import (
+    Figure,
     confusion_matrix,
     digit_grid,
     learning_curves,
     network_diagram,
     thinned_networks,
+    thinning_steps,
     weight_matrix,
 )
 
@@ -45,7 +48,7 @@ def synthetic_runs(epochs: int = 100, runs: int = 4, seed: int = 0) -> dict[str,
     return result
 
 
-def timed(build, repeat: int) -> tuple[float, int]:
+def timed(build: Callable[[], Figure], repeat: int) -> tuple[float, int]:
     """Median milliseconds over ``repeat`` builds, and the SVG size in bytes."""
     times = []
     for _ in range(repeat):
@@ -69,12 +72,18 @@ def main() -> int:
     )
     rng = np.random.default_rng(1)
     others = {
+        "learning_curves + loss, mark_best": lambda: learning_curves(
+            runs, metrics=("accuracy", "loss"), mark_best=True
+        ),
         "network_diagram 784-100-10": lambda: network_diagram(
             (784, 100, 10), [range(0, 784, 3), range(0, 100, 3), None]
         ),
         "thinned_networks 3 x 3-4-2": lambda: thinned_networks((3, 4, 2), 0.7, seed=1),
         "weight_matrix 10 x 10": lambda: weight_matrix(rng.normal(size=(10, 10))),
         "weight_matrix 100 x 785 (PNG)": lambda: weight_matrix(rng.normal(size=(100, 785))),
+        "thinning_steps 10 x 20": lambda: thinning_steps(
+            rng.normal(size=(10, 20)), range(0, 10, 2), range(0, 20, 3)
+        ),
         "confusion_matrix 10 x 10": lambda: confusion_matrix(rng.integers(0, 900, (10, 10))),
         "digit_grid 100 digits": lambda: digit_grid(
             rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), np.arange(100) % 10

@@ -104,6 +104,15 @@ class Figure:
 
         The text goes to a temporary file next to ``path`` first and then replaces it, so a
         reader never sees half a file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write, usually ending in ``.svg``; an existing file is replaced.
+
+        Returns
+        -------
+        pathlib.Path
         """
         target = Path(path)
         tmp = target.with_name(f".{target.name}.tmp")

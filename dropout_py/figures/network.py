@@ -87,20 +87,19 @@ def _dropped(dropped: Sequence[Any] | None, sizes: tuple[int, ...]) -> list[froz
     return result
 
 
-def _layer_names(layer_names: Sequence[str] | None, n: int) -> list[str]:
-    if layer_names is not None:
-        return checks.texts(layer_names, n, "layer_names", "layer")
-    hidden = n - 2
-    middle = ["hidden"] if hidden == 1 else [f"hidden {k}" for k in range(1, hidden + 1)]
-    return ["input", *middle, "output"]
-
-
 def _make_layers(
-    sizes: tuple[int, ...], dropped: list[frozenset[int]], names: list[str], bias: bool
+    sizes: tuple[int, ...],
+    dropped: list[frozenset[int]],
+    bias: bool,
+    layer_names: Sequence[str] | None = None,
 ) -> list[_Layer]:
-    hidden = len(sizes) - 2
-    prefixes = ["i", *(["h"] if hidden == 1 else [f"h{k}." for k in range(1, hidden + 1)]), "o"]
+    """The layers to draw, named ``input, hidden (1, 2...), output`` unless names are given."""
     last = len(sizes) - 1
+    hidden = [("hidden", "h")] if last == 2 else [(f"hidden {k}", f"h{k}.") for k in range(1, last)]
+    names = ["input", *(name for name, _ in hidden), "output"]
+    if layer_names is not None:
+        names = checks.texts(layer_names, len(sizes), "layer_names", "layer")
+    prefixes = ["i", *(prefix for _, prefix in hidden), "o"]
     return [
         _Layer(names[k], prefixes[k], sizes[k], dropped[k], bias=bias and k < last)
         for k in range(len(sizes))
@@ -353,9 +352,7 @@ def network_diagram(
     1
     """
     sizes = _layer_sizes(layer_sizes)
-    layers = _make_layers(
-        sizes, _dropped(dropped, sizes), _layer_names(layer_names, len(sizes)), bias
-    )
+    layers = _make_layers(sizes, _dropped(dropped, sizes), bias, layer_names)
     return _single(layers, title)
 
 
@@ -443,7 +440,7 @@ def network_diagram_from(nn: object, *, title: str | None = None) -> Figure:
         If the weight shapes or the active indices do not match the node counts.
     """
     sizes, dropped, bias = _from_network(nn)
-    layers = _make_layers(sizes, dropped, _layer_names(None, 3), bias)
+    layers = _make_layers(sizes, dropped, bias)
     return _single(layers, title)
 
 
@@ -496,14 +493,13 @@ def thinned_networks(
     fractions = _keep_fractions(keep_fractions, len(sizes) - 1)
     count = checks.count(count, "count", most=12)
     rng = resolve_rng(seed)
-    names = _layer_names(None, len(sizes))
     networks = []
     for _ in range(count):
         dropped = [
             frozenset(range(n)) - {int(i) for i in sample_active_indices(rng, n, f)}
             for n, f in zip(sizes, fractions, strict=False)
         ]
-        networks.append(_make_layers(sizes, [*dropped, frozenset()], names, False))
+        networks.append(_make_layers(sizes, [*dropped, frozenset()], False))
     return _panels(networks, sizes, fractions)
 
 
