@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 def sequence(values: object, name: str, what: str) -> list[object]:
@@ -20,11 +23,12 @@ def sequence(values: object, name: str, what: str) -> list[object]:
 
 def count(value: object, name: str, *, most: int | None = None) -> int:
     """Return ``value`` as an int in ``1..most`` (no upper bound when ``most`` is ``None``)."""
-    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not integral or value < 1 or (most is not None and value > most):  # type: ignore[operator]
-        span = "a positive integer" if most is None else f"an integer from 1 to {most}"
-        raise ValueError(f"{name} must be {span}, got {value!r}")
-    return int(value)  # type: ignore[call-overload]
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        number = int(value)
+        if number >= 1 and (most is None or number <= most):
+            return number
+    span = "a positive integer" if most is None else f"an integer from 1 to {most}"
+    raise ValueError(f"{name} must be {span}, got {value!r}")
 
 
 def indices(values: object, n: int, name: str) -> list[int]:
@@ -83,12 +87,13 @@ def matrix(value: object, name: str) -> np.ndarray:
     return array
 
 
-def choice(value: object, options: tuple[object, ...], name: str) -> object:
-    """Return ``value`` if it is one of ``options`` (``True`` is not ``1``)."""
-    if not any(type(value) is type(option) and value == option for option in options):
-        *head, last = (repr(option) for option in options)
-        raise ValueError(f"{name} must be {', '.join(head)} or {last}, got {value!r}")
-    return value
+def choice(value: object, options: tuple[T, ...], name: str) -> T:
+    """Return the option equal to ``value`` (``True`` is not ``1``)."""
+    for option in options:
+        if type(value) is type(option) and value == option:
+            return option
+    *head, last = (repr(option) for option in options)
+    raise ValueError(f"{name} must be {', '.join(head)} or {last}, got {value!r}")
 
 
 def classes(values: object, n: int, name: str, per: str) -> np.ndarray | None:

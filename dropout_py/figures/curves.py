@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -26,6 +27,8 @@ _PANEL_H = 210.0
 _MARGIN = {"left": 50.0, "right": 14.0, "top": 26.0, "bottom": 38.0}
 
 History = Sequence[Mapping[str, object]]
+#: The lines of one panel: (run index, run name, split) -> (epochs, values), shapes (n,), (n,).
+Series = dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray]]
 
 
 def _marker(shape: int, x: float, y: float) -> str:
@@ -66,7 +69,7 @@ def _runs(runs: object) -> dict[str, list[Mapping[str, object]]]:
                     f"entry {k} of run {name!r} must be a mapping like {{'epoch': 1, "
                     f"'train_loss': 0.3}}, got {type(entry).__name__}"
                 )
-    return named  # type: ignore[return-value]
+    return cast(dict[str, list[Mapping[str, object]]], named)
 
 
 def _metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
@@ -200,10 +203,9 @@ def _line(xs: np.ndarray, ys: np.ndarray, run: int, name: str, split: str, metri
     return group([line, marks], class_="dpf-line", **data)
 
 
-Series = dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray]]
-
-
-def _collect(runs: dict[str, list[Mapping[str, object]]], metrics: tuple[str, ...]) -> dict:
+def _collect(
+    runs: dict[str, list[Mapping[str, object]]], metrics: tuple[str, ...]
+) -> dict[str, Series]:
     """``{metric: {(run index, run name, split): (epochs, values)}}``, non-empty series only.
 
     Metrics without any value are left out.
@@ -292,7 +294,9 @@ def _g(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _describe(runs: dict, panels: dict[str, Series], splits: set[str]) -> str:
+def _describe(
+    runs: dict[str, list[Mapping[str, object]]], panels: dict[str, Series], splits: set[str]
+) -> str:
     """Runs, panels, line styles, and per run each line's first and last value and best epoch."""
     epochs = max(len(h) for h in runs.values())
     styles = " and ".join(
@@ -316,7 +320,7 @@ def _describe(runs: dict, panels: dict[str, Series], splits: set[str]) -> str:
                 if split == "test" and ys[b] != ys[-1]:
                     word = "lowest" if _lower_is_better(metric) else "highest"
                     facts[-1] += f" ({word} {_g(ys[b])} at epoch {_g(xs[b])})"
-        parts.append(f"{name}: {'; '.join(facts)}.")
+        parts.append(f"{name}: {'; '.join(facts) or 'no values'}.")
     return " ".join(parts)
 
 

@@ -24,6 +24,7 @@ from ._figure import Figure, finish, listing, note, title_block
 from ._png import pixel_digest, png_data_uri
 from ._svg import el, group, text, uid, url
 
+_VALUES: tuple[str | bool, ...] = ("auto", True, False)
 _MAX_RECTS = 1600
 _MAX_WIDTH = 700.0
 _MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
@@ -371,8 +372,8 @@ def weight_matrix(
     cols = checks.indices(removed_cols, array.shape[1], "removed_cols")
     rlabels = checks.texts(row_labels, array.shape[0], "row_labels", "row")
     clabels = checks.texts(col_labels, array.shape[1], "col_labels", "column")
-    shown = checks.choice(values, ("auto", True, False), "values")
-    texts = _cell_texts(shown, [array], _MAX_WIDTH - 60)  # type: ignore[arg-type]
+    shown = checks.choice(values, _VALUES, "values")
+    texts = _cell_texts(shown, [array], _MAX_WIDTH - 60)
     show = texts is not None
     cell = _pick_cell([array.shape], _MAX_WIDTH - 60)
     g = _grid(array.shape, texts[0] if texts else None, rlabels, clabels, cell)
