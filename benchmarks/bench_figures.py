@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_figures.py [--repeat N]``. The histories are synthetic
 (smooth curves plus seeded noise), shaped like what the trainer records per epoch. Also times
-every other figure kind, for orientation.
+every other figure kind, for orientation. Every timing is also appended as one row to
+``results/bench-figures.jsonl``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +26,9 @@ from dropout_py.figures import (
     thinning_steps,
     weight_matrix,
 )
+from dropout_py.results import append_row, git_commit, machine, now
+
+RESULTS = Path(__file__).resolve().parent.parent / "results" / "bench-figures.jsonl"
 
 GOAL_MS, GOAL_KB = 50.0, 60.0
 
@@ -61,9 +66,17 @@ def timed(build: Callable[[], Figure], repeat: int) -> tuple[float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="results file to append to")
     args = parser.parse_args()
+    meta = {"suite": "figures", "run_id": now(), "commit": git_commit(), "machine": machine()}
+
+    def record(name: str, ms: float, size: int, repeat: int) -> None:
+        row = {"name": name, "median_ms": ms, "bytes": size, "repeat": repeat}
+        append_row(args.results, {**meta, **row, "finished": now()})
+
     runs = synthetic_runs()
     ms, size = timed(lambda: learning_curves(runs), args.repeat)
+    record("learning_curves 100 epochs x 4 runs", ms, size, args.repeat)
     ok = ms < GOAL_MS and size / 1000 < GOAL_KB
     print(
         f"learning_curves 100 epochs x 4 runs: median {ms:.1f} ms over {args.repeat} runs, "
@@ -91,6 +104,7 @@ def main() -> int:
     }
     for name, build in others.items():
         ms, size = timed(build, max(3, args.repeat // 10))
+        record(name, ms, size, max(3, args.repeat // 10))
         print(f"{name:32s} median {ms:7.1f} ms  {size / 1000:7.1f} KB")
     return 0 if ok else 1
 

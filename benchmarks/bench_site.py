@@ -14,6 +14,9 @@ Printed, median over the runs (milliseconds from navigation start unless said ot
   profile (a persistent one, with a disk cache like a reader's browser; after "Run all"
   finished), and how many requests answered 304;
 * whether a page that does not import scipy downloaded it; requests to any other host.
+
+Every run of the start-up measurement and every page's bytes are also appended as rows to
+``results/bench-site.jsonl``; the pages quote the medians.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
+from dropout_py.results import append_row, git_commit, machine, now
+
 REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "results" / "bench-site.jsonl"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -117,12 +123,27 @@ def measure_bytes(chromium, base: str, path: str, handler) -> dict[str, object]:
     }
 
 
+def _keys(measured: dict, suffix: str = "") -> dict:
+    """``{"first MiB": 9.1}`` -> ``{"first_mib": 9.1}`` (row keys without spaces)."""
+    return {k.lower().replace(" ", "_").replace("304s", "not_modified") + suffix: v
+            for k, v in measured.items()}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--site", type=Path, default=REPO / "site")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-gzip", action="store_true", help="serve without compression")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="results file to append to")
     args = parser.parse_args()
+    meta = {
+        "suite": "site",
+        "run_id": now(),
+        "gzip": not args.no_gzip,
+        "commit": git_commit(),
+        "machine": machine(),
+        "browser": CHROMIUM,
+    }
     serve = _serve_module()
     with (
         serve.serving(args.site, compress=not args.no_gzip) as (base, handler),
@@ -130,6 +151,9 @@ def main() -> None:
     ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         starts = [measure_start(browser, base) for _ in range(args.runs)]
+        for number, start in enumerate(starts, 1):
+            row = {"name": "start", "run": number, **_keys(start, suffix="_ms")}
+            append_row(args.results, {**meta, **row, "finished": now()})
         print(f"home page, fresh context, median of {args.runs} (ms):")
         for key in starts[0]:
             values = [s[key] for s in starts]
@@ -139,6 +163,8 @@ def main() -> None:
         print("bytes sent by the server" + (" (no gzip)" if args.no_gzip else " (gzip)") + ":")
         for name, path in PAGES.items():
             row = measure_bytes(pw.chromium, base, path, handler)
+            stored = {"name": "bytes", "page": name, "path": path, **_keys(row)}
+            append_row(args.results, {**meta, **stored, "finished": now()})
             print(
                 f"  {name:<22} first {row['first MiB']:5.1f} MiB"
                 f"  second {row['second MiB']:5.2f} MiB"
