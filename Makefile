@@ -10,7 +10,8 @@ NODE_STAMP := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-web lint format test test-fast site serve bench bench-goals bench-stretch bench-site train fetch clean
+.PHONY: help setup setup-web lint format test test-fast site serve bench bench-goals bench-stretch bench-site experiments train fetch clean
+JOBS ?= 2
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -72,6 +73,9 @@ bench-goals: setup ## the accuracy goals: chapter presets, 20-epoch fast run, dr
 
 bench-stretch: setup ## deep ReLU net with dropout and max-norm, 30 minutes
 	$(PY) benchmarks/bench_engines.py --suite stretch --minutes 30
+
+experiments: setup ## run every grid in experiments/ into results/ (resumes; JOBS=2 processes)
+	$(VENV)/bin/dropout-py sweep experiments/*.toml -j $(JOBS)
 
 clean: ## remove build products (keeps .venv and the download cache)
 	rm -rf site dist build .pytest_cache .ruff_cache test-artifacts .cache/web .cache/cells

@@ -1,4 +1,4 @@
-"""The ``dropout-py`` command line: ``train``, ``evaluate``, ``fetch``, ``export-web``.
+"""The ``dropout-py`` command line: ``train``, ``evaluate``, ``sweep``, ``fetch``, ``export-web``.
 
 Each sub-command is one small function that parses nothing itself: :func:`build_parser` owns the
 options, the ``_cmd_*`` functions call the library, and :func:`main` turns a user's mistake
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train(sub)
     _add_evaluate(sub)
+    _add_sweep(sub)
     _add_fetch(sub)
     _add_export_web(sub)
     return parser
@@ -286,6 +287,71 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- sweep ----------------------------------------------------------------------------------
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="train every point of a grid of settings x seeds into a results file",
+        description="Check every grid file, then train the points that RESULTS/<name>.jsonl "
+        "does not hold yet, appending one row per finished point (settings, seed, per-epoch "
+        "history, final metrics, seconds, commit, machine). Interrupted sweeps resume where "
+        "they stopped. The grid format is described in dropout_py.sweep.",
+    )
+    p.add_argument("grids", nargs="+", metavar="GRID.toml", help="grid files")
+    p.add_argument("--results", default="results", metavar="DIR", help="default: results/")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=1, metavar="N", help="parallel processes (joblib)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786 (needs dropout_py[cluster])",
+    )
+    p.add_argument("--dry-run", action="store_true", help="check and count the points only")
+    _add_data_dir(p)
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from dropout_py.progress import ProgressBar
+    from dropout_py.sweep import load_grid, pending, run_sweep
+
+    grids = [load_grid(path) for path in args.grids]  # every grid is checked before any run
+    for grid in grids:
+        if args.dry_run:
+            todo = len(pending(grid, args.results))
+            print(f"{grid.name}: {len(grid.points)} points, {todo} to run")
+            continue
+        bar = None
+
+        def progress(done: int, total: int, row, grid=grid) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = ProgressBar(f"sweep {grid.name}", total, unit="points")
+            last = f"last: test {row['final']['test_accuracy']:.4f}" if row else ""
+            bar.update(done, suffix=last)
+
+        try:
+            outcome = run_sweep(
+                grid,
+                results=args.results,
+                jobs=args.jobs,
+                scheduler=args.scheduler,
+                data_dir=args.data_dir,
+                progress=progress,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        print(
+            f"{grid.name}: {outcome.ran} points run, {outcome.skipped} already done "
+            f"-> {outcome.path}"
+        )
+    return 0
+
+
 # --- fetch / export-web (data layer) --------------------------------------------------------
 
 
@@ -379,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dropout-py: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ImportError) as exc:
         print(f"dropout-py {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
