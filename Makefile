@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-web lint format test test-fast site serve bench bench-goals bench-stretch bench-site experiments train fetch clean
+.PHONY: help setup setup-web lint format test test-fast site serve bench bench-goals bench-stretch bench-site experiments readme train fetch clean
 JOBS ?= 2
 
 help: ## list the targets
@@ -54,7 +54,8 @@ site: setup $(NODE_STAMP) ## build the site into site/ (runtime, wheel, data, ed
 serve: site ## build, then serve site/ at http://127.0.0.1:8000 (Ctrl+C stops)
 	$(PY) scripts/serve.py --port 8000
 
-bench-site: setup-web site ## page load, first output and bytes transferred in headless Chromium
+bench-site: setup setup-web ## page load, first output and bytes transferred in headless Chromium
+	DROPOUT_PY_MISSING_RESULTS=mark NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 	$(PY) benchmarks/bench_site.py
 
 fetch: setup ## download and verify MNIST into the user cache
@@ -76,6 +77,9 @@ bench-stretch: setup ## deep ReLU net with dropout and max-norm, 30 minutes
 
 experiments: setup ## run every grid in experiments/ into results/ (resumes; JOBS=2 processes)
 	$(VENV)/bin/dropout-py sweep experiments/*.toml -j $(JOBS)
+
+readme: setup ## write the measured numbers into README.md from results/
+	$(PY) scripts/readme_numbers.py
 
 clean: ## remove build products (keeps .venv and the download cache)
 	rm -rf site dist build .pytest_cache .ruff_cache test-artifacts .cache/web .cache/cells

@@ -1,0 +1,168 @@
+"""MkDocs hook: measured numbers in the prose, rendered at build time, never typed by hand.
+
+Two kinds of placeholder, outside ```` ```python ```` blocks:
+
+* ``{{ goals.fast20.test }}``: a number from the committed results files, derived as
+  ``hooks/quoted.py`` says. In running text it becomes ``<span class="dp-measured">`` with a
+  tooltip naming what it is and its file; inside another fenced block (e.g. ```` ```text ````)
+  it is replaced by the plain value.
+* ``{{ cell(2, "test (\\S+)") }}``: a number a cell of this page printed. After the cells ran
+  (``hooks/cells.py`` must come first in ``mkdocs.yml``), the regular expression is searched in
+  the text output of cell 2 (counting from 1); its first group (or the whole match) is put in
+  place, as ``<span class="dp-quoted">``.
+
+A name the registry does not know, a results row that is missing, a comparison the prose states
+but the data does not support, a cell that did not print the pattern, or any other ``{{ ... }}``
+left in a page stops ``mkdocs build`` with the page and the placeholder.
+
+To measure a site whose results are not there yet (``make bench-site`` on a results folder
+without ``bench-site.jsonl``), ``DROPOUT_PY_MISSING_RESULTS=mark`` renders a missing number as
+"(not measured)" instead of failing; nothing else uses it.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import itertools
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+HERE = Path(__file__).resolve().parent
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+NAME = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
+CELL_CALL = re.compile(r'cell\(\s*(\d+)\s*,\s*"(.*)"\s*\)', re.DOTALL)
+FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
+CELL_START = re.compile(r'<div class="dp-cell"[^>]*data-source="[^"]*"[^>]*>')
+TEXT_OUTPUT = re.compile(r'<pre class="dp-out dp-(?:stdout|stderr|result)"[^>]*>(.*?)</pre>', re.S)
+TOKEN = "DPQUOTE{}QTOKEN"
+MISSING_ENV = "DROPOUT_PY_MISSING_RESULTS"
+
+log = logging.getLogger("mkdocs.hooks.measured")
+
+
+def _numbers() -> ModuleType:
+    """Import ``hooks/quoted.py`` (the hooks folder is not a package)."""
+    if "dp_hooks_quoted" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("dp_hooks_quoted", HERE / "quoted.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["dp_hooks_quoted"]
+
+
+_pending: dict[str, list[tuple[int, str, str]]] = {}  # page -> [(cell, pattern, placeholder)]
+
+
+def parse_cell_quote(body: str) -> tuple[int, str]:
+    """``cell(2, "regex")`` -> (2, "regex"), the pattern taken verbatim (no escapes processed)."""
+    match = CELL_CALL.fullmatch(body)
+    if not match:
+        raise ValueError('expected a results name like goals.fast20.test or cell(N, "pattern")')
+    pattern = match.group(2)
+    re.compile(pattern)  # a broken pattern fails here, with re's message
+    return int(match.group(1)), pattern
+
+
+def substitute(markdown: str, where: str, results: Any = None) -> tuple[str, list]:
+    """Replace the placeholders of one page's Markdown; return it and the cell quotes left.
+
+    Results numbers are rendered now; each cell quote becomes a token that
+    :func:`fill_cell_quotes` replaces once the cells have run.
+    """
+    numbers = _numbers()
+    results = results if results is not None else numbers.Results()
+    quotes: list[tuple[int, str, str]] = []
+    out, fence = [], None
+    for line in markdown.splitlines(keepends=True):
+        stripped = line.strip()
+        opened = FENCE.match(line)
+        if fence is None and opened:  # (marker, language), e.g. ("```", "python")
+            fence = (opened.group(1), opened.group(2).strip().split(" ")[0].strip("{."))
+        elif (
+            fence is not None and set(stripped) == {fence[0][0]} and len(stripped) >= len(fence[0])
+        ):
+            fence = None
+        if fence is not None and fence[1] == "python":
+            out.append(line)
+            continue
+
+        def replace(match: re.Match, in_fence: bool = fence is not None) -> str:
+            body = match.group(1).strip()
+            try:
+                if NAME.fullmatch(body):
+                    quote = numbers.NUMBERS.get(body)
+                    try:
+                        value = numbers.render(body, results)
+                    except numbers.MissingResult as exc:
+                        if quote is None or os.environ.get(MISSING_ENV) != "mark":
+                            raise
+                        log.info("%s: %s not measured yet (%s)", where, body, exc)
+                        value = "(not measured)"
+                    if in_fence:
+                        return value
+                    title = html.escape(f"{quote.about} (results/{quote.file})", quote=True)
+                    return f'<span class="dp-measured" title="{title}">{html.escape(value)}</span>'
+                cell, pattern = parse_cell_quote(body)
+            except (ValueError, LookupError, re.error) as exc:
+                raise PluginError(f"{where}: {match.group(0)}: {exc}") from None
+            quotes.append((cell, pattern, match.group(0)))
+            return TOKEN.format(len(quotes) - 1)
+
+        out.append(PLACEHOLDER.sub(replace, line))
+    return "".join(out), quotes
+
+
+def cell_texts(page_html: str) -> list[str]:
+    """The text output (stdout, stderr, plain results) of each cell of a rendered page, in order."""
+    starts = [m.start() for m in CELL_START.finditer(page_html)] + [len(page_html)]
+    return [
+        "".join(html.unescape(t) for t in TEXT_OUTPUT.findall(page_html[a:b]))
+        for a, b in itertools.pairwise(starts)
+    ]
+
+
+def fill_cell_quotes(page_html: str, quotes: list, where: str) -> str:
+    """Put each quoted cell output in place of its token; fail when a cell did not print it."""
+    texts = cell_texts(page_html)
+    for index, (cell, pattern, placeholder) in enumerate(quotes):
+        if not 1 <= cell <= len(texts):
+            raise PluginError(f"{where}: {placeholder}: the page has {len(texts)} cells")
+        found = re.search(pattern, texts[cell - 1])
+        if found is None:
+            raise PluginError(
+                f"{where}: {placeholder}: cell {cell} did not print this; its output:\n"
+                + texts[cell - 1]
+            )
+        value = found.group(1) if found.groups() else found.group(0)
+        span = f'<span class="dp-quoted" title="printed by cell {cell} of this page">'
+        token = TOKEN.format(index)
+        if token not in page_html:
+            raise PluginError(f"{where}: {placeholder}: lost in the Markdown conversion")
+        page_html = page_html.replace(token, span + html.escape(value) + "</span>")
+    return page_html
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Render the results numbers; keep the cell quotes for :func:`on_page_content`."""
+    text, quotes = substitute(markdown, page.file.src_uri)
+    _pending[page.file.src_uri] = quotes
+    return text
+
+
+def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Fill in the numbers the page's cells printed (the cells hook has run by now)."""
+    quotes = _pending.pop(page.file.src_uri, [])
+    if not quotes:
+        return html_text
+    return fill_cell_quotes(html_text, quotes, page.file.src_uri)

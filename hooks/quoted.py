@@ -1,0 +1,408 @@
+"""Every measured number the pages and the README quote: its name, its results file, its formula.
+
+A page writes ``{{ goals.fast20.test }}`` where a measured number belongs; the MkDocs hook
+``hooks/measured.py`` puts the value in its place at build time, and ``scripts/readme_numbers.py``
+does the same between ``<!-- measured:NAME -->`` markers in the README. The values come only from
+the committed results files in ``results/`` (see ``results/README.md`` for the command behind
+each file); a missing file or row, or a comparison that the prose states and the data no longer
+supports (:func:`claim`), raises :class:`MissingResult` and fails the build.
+
+Rows of the benchmark files carry a ``run_id`` per invocation: a number is taken from the latest
+invocation that measured it. Sweep files (``dropout-py sweep``) hold one row per grid point.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "results"
+
+
+class MissingResult(LookupError):
+    """A quoted number cannot be derived from the results files as they are."""
+
+
+class Results:
+    """The results files of one folder, read on first use."""
+
+    def __init__(self, folder: Path = RESULTS) -> None:
+        self.folder = folder
+        self._files: dict[str, list[dict[str, Any]]] = {}
+
+    def all_rows(self, file: str) -> list[dict[str, Any]]:
+        if file not in self._files:
+            path = self.folder / file
+            if not path.exists():
+                raise MissingResult(f"results/{file} does not exist")
+            lines = path.read_text(encoding="utf-8").splitlines()
+            self._files[file] = [json.loads(line) for line in lines if line.strip()]
+        return self._files[file]
+
+    def rows(self, file: str, **where: Any) -> list[dict[str, Any]]:
+        """Rows whose fields equal ``where`` (``a__b`` reads ``row["a"]["b"]``), latest run only.
+
+        Raises :class:`MissingResult` when no row matches.
+        """
+        matching = [r for r in self.all_rows(file) if _matches(r, where)]
+        if not matching:
+            wanted = ", ".join(f"{k.replace('__', '.')}={v!r}" for k, v in where.items())
+            raise MissingResult(f"results/{file} has no row with {wanted}")
+        latest = max(r.get("run_id", "") for r in matching)
+        return [r for r in matching if r.get("run_id", "") == latest]
+
+
+def _matches(row: dict[str, Any], where: dict[str, Any]) -> bool:
+    for key, wanted in where.items():
+        value: Any = row
+        for part in key.split("__"):
+            if not isinstance(value, dict) or part not in value:
+                return False
+            value = value[part]
+        if value != wanted:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Quote:
+    """How one quoted number is derived: the results file and a function of its rows."""
+
+    file: str
+    about: str  # what the number is, shown as the rendered span's tooltip
+    derive: Callable[[Results], str]
+
+    def render(self, results: Results) -> str:
+        return self.derive(results)
+
+
+def claim(holds: bool, statement: str) -> None:
+    """Fail the build when the data no longer supports what the prose says about it."""
+    if not holds:
+        raise MissingResult(f"the pages say {statement}, but the results no longer show it")
+
+
+# --- small building blocks -------------------------------------------------------------------
+
+
+def test_accuracies(rows: Iterable[dict]) -> list[float]:
+    return [r["final"]["test_accuracy"] for r in sorted(rows, key=lambda r: r["seed"])]
+
+
+def by_seed(rows: list[dict], field: str, fmt: str = ".3f", sep: str = " / ") -> str:
+    values = [r["final"][field] for r in sorted(rows, key=lambda r: r["seed"])]
+    return sep.join(format(v, fmt) for v in values)
+
+
+def value_range(values: list[float], fmt: str = ".3f") -> str:
+    low, high = format(min(values), fmt), format(max(values), fmt)
+    return low if low == high else f"{low}–{high}"
+
+
+def mean_std(values: list[float], fmt: str = ".3f") -> str:
+    return f"{statistics.mean(values):{fmt}} ± {statistics.stdev(values):{fmt}}"
+
+
+def need(rows: list[dict], count: int, what: str) -> list[dict]:
+    if len(rows) != count:
+        raise MissingResult(f"{what}: expected {count} rows, found {len(rows)}")
+    return rows
+
+
+def describe_machine(row: dict) -> str:
+    m = row["machine"]
+    return f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, NumPy {m['numpy']}"
+
+
+# --- the goals suite: benchmarks/bench_engines.py --suite goals ------------------------------
+
+GOALS = "bench-engines-goals.jsonl"
+
+
+def _goal(name: str, count: int = 3) -> Callable[[Results], list[dict]]:
+    return lambda r: need(r.rows(GOALS, name=name), count, f"goals run {name!r}")
+
+
+def _gain_points(better: str, base: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        gain = 100 * (
+            statistics.mean(test_accuracies(_goal(better)(r)))
+            - statistics.mean(test_accuracies(_goal(base)(r)))
+        )
+        claim(gain > 0, f"{better} beats {base} on mean test accuracy")
+        return f"{gain:.1f}"
+
+    return derive
+
+
+def _published_above_chapter_init(r: Results) -> str:
+    best = max(test_accuracies(_goal("chapter-init")(r)))
+    claim(best < 0.9296, "the chapter's published 0.9296 lies above every run with its weights")
+    return f"{best:.3f}"
+
+
+def _chapter_dropout_costs(r: Results) -> str:
+    plain = statistics.mean(test_accuracies(_goal("chapter-scaled")(r)))
+    dropout = statistics.mean(test_accuracies(_goal("chapter-dropout")(r)))
+    claim(dropout < plain, "the chapter's dropout (0.7 / 0.7) lowers the mean test accuracy")
+    return f"{100 * (plain - dropout):.1f}"
+
+
+def _cli_transcript(r: Results) -> str:
+    """What ``dropout-py train --preset chapter --seed 1`` printed, rebuilt from its row."""
+    import contextlib
+    import io
+    from types import SimpleNamespace
+
+    from dropout_py.cli import _print_summary, _TrainingProgress
+    from dropout_py.events import TrainingEvent
+    from dropout_py.experiment import RunSettings
+
+    row = next(x for x in _goal("chapter-scaled")(r) if x["seed"] == 1)
+    settings = RunSettings(**{**row["settings"], "hidden": tuple(row["settings"]["hidden"])})
+    settings = settings.replace(seed=row["seed"])
+    final = row["final"]
+    result = SimpleNamespace(
+        settings=settings,
+        history=row["history"],
+        seconds_per_epoch=row["seconds_per_epoch"],
+        seconds_total=row["seconds"],
+        stopped_early=final["stopped_early"],
+        train=SimpleNamespace(accuracy=final["train_accuracy"], n_samples=60000),
+        test=SimpleNamespace(accuracy=final["test_accuracy"], n_samples=10000),
+    )
+    out = io.StringIO()
+    progress = _TrainingProgress()
+    with contextlib.redirect_stderr(out):
+        for record in row["history"]:
+            epoch = int(record["epoch"])
+            progress(TrainingEvent("epoch", epoch, len(row["history"]), 1, 1, 0.0, record))
+    with contextlib.redirect_stdout(out):
+        _print_summary(result, [])
+    return out.getvalue().rstrip("\n")
+
+
+# --- the sweep of the first pages' setting: experiments/schemes-1k.toml ----------------------
+
+SCHEMES = "schemes-1k.jsonl"
+
+
+def _scheme(label: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        rows = need(r.rows(SCHEMES, label=label), 5, f"schemes-1k {label!r}")
+        return mean_std(test_accuracies(rows))
+
+    return derive
+
+
+def _scheme_means(r: Results) -> dict[str, float]:
+    return {
+        label: statistics.mean(test_accuracies(r.rows(SCHEMES, label=label)))
+        for label in ("no dropout", "chapter's scheme", "paper's scheme")
+    }
+
+
+def _paper_scheme_ahead(r: Results) -> str:
+    means = _scheme_means(r)
+    gain = 100 * (means["paper's scheme"] - means["no dropout"])
+    claim(gain > 0, "the paper's scheme beats no dropout on mean test accuracy (1,000 images)")
+    return f"{gain:.1f}"
+
+
+def _chapter_scheme_no_help(r: Results) -> str:
+    means = _scheme_means(r)
+    diff = 100 * (means["chapter's scheme"] - means["no dropout"])
+    spread = 100 * max(
+        statistics.stdev(test_accuracies(r.rows(SCHEMES, label=label)))
+        for label in ("no dropout", "chapter's scheme")
+    )
+    claim(abs(diff) < spread, "the chapter's scheme is within the seed spread of no dropout")
+    return f"{diff:+.1f}"
+
+
+# --- the speed suite: benchmarks/bench_engines.py --suite speed ------------------------------
+
+SPEED = "bench-engines-speed.jsonl"
+ENGINES = {"tutorial": "tutorial", "fast64": "fast float64", "fast32": "fast float32"}
+
+
+def _epoch_seconds(r: Results, name: str) -> float:
+    rows = r.rows(SPEED, name=name)
+    return statistics.median(h["seconds"] for row in rows for h in row["history"])
+
+
+def _speed(engine: str, dropout: bool, what: str) -> Callable[[Results], str]:
+    name = ENGINES[engine] + (" + dropout" if dropout else "")
+    base = "tutorial" + (" + dropout" if dropout else "")
+
+    def derive(r: Results) -> str:
+        if what == "seconds":
+            return f"{_epoch_seconds(r, name):.2f}"
+        if what == "speedup":
+            ratio = _epoch_seconds(r, base) / _epoch_seconds(r, name)
+            return f"{ratio:.1f}" if ratio < 10 else f"{ratio:.0f}"
+        return f"{max(row['peak_mb'] for row in r.rows(SPEED, name=name)):.0f}"
+
+    return derive
+
+
+def _speed_rounds(r: Results) -> str:
+    return str(len(r.rows(SPEED, name="tutorial")))
+
+
+# --- MNIST loading and the web bundle: benchmarks/bench_mnist_load.py -------------------------
+
+LOAD = "bench-mnist-load.jsonl"
+
+
+def _bundle_mb(part: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        size = r.rows(LOAD, name="export_web")[0]["bytes"][part] / 1e6
+        return f"{size:.1f}" if size < 10 else f"{size:.0f}"
+
+    return derive
+
+
+def _load_seconds(r: Results) -> str:
+    return f"{r.rows(LOAD, name='full, cache')[0]['median']:.2f}"
+
+
+# --- the site in headless Chromium: benchmarks/bench_site.py ---------------------------------
+
+SITE = "bench-site.jsonl"
+
+
+def _site_seconds(key: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        rows = r.rows(SITE, name="start", gzip=True)
+        return f"{statistics.median(row[key] for row in rows) / 1000:.1f}"
+
+    return derive
+
+
+def _site_runs(r: Results) -> str:
+    return str(len(r.rows(SITE, name="start", gzip=True)))
+
+
+def _site_mib(visit: str, scipy: bool | None) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        rows = r.rows(SITE, name="bytes", gzip=True)
+        if scipy is not None:
+            rows = [row for row in rows if row["scipy_fetched"] == scipy]
+        if not rows:
+            raise MissingResult(f"results/{SITE}: no page with scipy_fetched={scipy}")
+        values = [row[f"{visit}_mib"] for row in rows]
+        if visit == "second":
+            return f"{max(values):.1f}"
+        return value_range(values, ".0f")
+
+    return derive
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+
+def _goal_field(name: str, field: str) -> Callable[[Results], str]:
+    return lambda r: by_seed(_goal(name)(r), field)
+
+
+def _goal_mean(name: str) -> Callable[[Results], str]:
+    return lambda r: f"{statistics.mean(test_accuracies(_goal(name)(r))):.3f}"
+
+
+def _goal_range(name: str) -> Callable[[Results], str]:
+    return lambda r: value_range(test_accuracies(_goal(name)(r)))
+
+
+NUMBERS: dict[str, Quote] = {}
+
+
+def _add(name: str, file: str, about: str, derive: Callable[[Results], str]) -> None:
+    NUMBERS[name] = Quote(file, about, derive)
+
+
+for _name, _about in (
+    ("chapter_scaled", "the chapter's run, scaled first weights"),
+    ("chapter_init", "the chapter's run, the chapter's first weights"),
+    ("chapter_dropout", "the chapter's run with its dropout 0.7 / 0.7"),
+    ("chapter_gradient", "the chapter's run with the exact gradient"),
+):
+    _goal_name = _name.replace("_", "-")
+    _add(f"goals.{_name}.train", GOALS, f"{_about}: train accuracy, seeds 1-3",
+         _goal_field(_goal_name, "train_accuracy"))  # fmt: skip
+    _add(f"goals.{_name}.test", GOALS, f"{_about}: test accuracy, seeds 1-3",
+         _goal_field(_goal_name, "test_accuracy"))  # fmt: skip
+    _add(f"goals.{_name}.test_mean", GOALS, f"{_about}: mean test accuracy, seeds 1-3",
+         _goal_mean(_goal_name))  # fmt: skip
+    _add(f"goals.{_name}.test_range", GOALS, f"{_about}: test accuracy, seeds 1-3",
+         _goal_range(_goal_name))  # fmt: skip
+
+_add("goals.small_plain.test", GOALS, "3,000 images, no dropout: test accuracy, seeds 1-3",
+     _goal_field("small-plain", "test_accuracy"))  # fmt: skip
+_add("goals.small_dropout.test", GOALS, "3,000 images, dropout: test accuracy, seeds 1-3",
+     _goal_field("small-dropout", "test_accuracy"))  # fmt: skip
+_add("goals.small_gain_points", GOALS, "3,000 images: dropout minus no dropout, mean of 3 seeds",
+     _gain_points("small-dropout", "small-plain"))  # fmt: skip
+_add("goals.init_gain_points", GOALS, "scaled minus chapter's first weights, mean of 3 seeds",
+     _gain_points("chapter-scaled", "chapter-init"))  # fmt: skip
+_add("goals.chapter_init.test_best", GOALS, "best test accuracy with the chapter's weights",
+     _published_above_chapter_init)  # fmt: skip
+_add("goals.chapter_dropout.cost_points", GOALS, "no dropout minus the chapter's dropout",
+     _chapter_dropout_costs)  # fmt: skip
+_add("goals.fast20.test", GOALS, "fast trainer, 784-100-10, 20 epochs, seed 1: test accuracy",
+     lambda r: f"{test_accuracies(_goal('fast-20', 1)(r))[0]:.4f}")  # fmt: skip
+_add("goals.transcript", GOALS, "dropout-py train --preset chapter --seed 1", _cli_transcript)
+_add("goals.machine", GOALS, "the machine of the goals suite",
+     lambda r: describe_machine(_goal("chapter-scaled")(r)[0]))  # fmt: skip
+
+_add("schemes1k.plain", SCHEMES, "no dropout, seeds 1-5", _scheme("no dropout"))
+_add("schemes1k.chapter", SCHEMES, "the chapter's scheme, seeds 1-5", _scheme("chapter's scheme"))
+_add("schemes1k.paper", SCHEMES, "the paper's scheme, seeds 1-5", _scheme("paper's scheme"))
+_add("schemes1k.paper_gain_points", SCHEMES, "paper's scheme minus no dropout, mean of 5 seeds",
+     _paper_scheme_ahead)  # fmt: skip
+_add("schemes1k.chapter_diff_points", SCHEMES, "chapter's scheme minus no dropout, 5 seeds",
+     _chapter_scheme_no_help)  # fmt: skip
+
+for _engine in ENGINES:
+    for _dropout in (False, True):
+        _key = _engine + ("_dropout" if _dropout else "")
+        for _what in ("seconds", "speedup", "peak_mb"):
+            _add(f"speed.{_key}.{_what}", SPEED, f"{ENGINES[_engine]}: {_what} (median)",
+                 _speed(_engine, _dropout, _what))  # fmt: skip
+_add("speed.rounds", SPEED, "rounds of the speed suite", _speed_rounds)
+_add("speed.machine", SPEED, "the machine of the speed suite",
+     lambda r: describe_machine(r.rows(SPEED, name="tutorial")[0]))  # fmt: skip
+
+_add("data.small_bundle_mb", LOAD, "the small MNIST subset as this site serves it (gzip)",
+     _bundle_mb("small"))  # fmt: skip
+_add("data.full_bundle_mb", LOAD, "the full MNIST as this site serves it (gzip)",
+     _bundle_mb("full"))  # fmt: skip
+_add("data.load_full_seconds", LOAD, "load_mnist() of the full set from the cache (median)",
+     _load_seconds)  # fmt: skip
+
+_add("site.ready_seconds", SITE, "page ready to run (median, headless Chromium)",
+     _site_seconds("ready_ms"))  # fmt: skip
+_add("site.first_output_seconds", SITE, "first output after clicking Run (median)",
+     _site_seconds("first_output_ms"))  # fmt: skip
+_add("site.runs", SITE, "runs of the start-up measurement", _site_runs)
+_add("site.first_visit_mib", SITE, "MiB sent on a first visit, pages without SciPy",
+     _site_mib("first", False))  # fmt: skip
+_add("site.first_visit_mib_scipy", SITE, "MiB sent on a first visit of the SciPy page",
+     _site_mib("first", True))  # fmt: skip
+_add("site.first_visit_mib_all", SITE, "MiB sent on a first visit, every measured page",
+     _site_mib("first", None))  # fmt: skip
+_add("site.second_visit_mib", SITE, "most MiB sent on a second visit of a page",
+     _site_mib("second", None))  # fmt: skip
+
+
+def render(name: str, results: Results | None = None) -> str:
+    """The text of quoted number ``name``; raises :class:`MissingResult` if it cannot be made."""
+    if name not in NUMBERS:
+        close = [n for n in NUMBERS if n.split(".")[0] == name.split(".")[0]]
+        raise MissingResult(f"no quoted number named {name!r} (same group: {', '.join(close)})")
+    return NUMBERS[name].render(results or Results())
