@@ -68,7 +68,7 @@ def _mark(page, name: str) -> float:
 def _run_all(page) -> None:
     page.wait_for_selector(".dp-toolbar[data-runtime=ready]")
     page.get_by_role("button", name="Run all", exact=True).click()
-    page.wait_for_function(IDLE)
+    page.wait_for_function(IDLE, timeout=900_000)  # training cells run minutes in Pyodide
 
 
 def measure_start(browser, base: str) -> dict[str, float]:
