@@ -342,6 +342,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 data_dir=args.data_dir,
                 progress=progress,
             )
+        except KeyboardInterrupt:
+            path = grid.results_path(args.results)
+            print(
+                f"dropout-py sweep: interrupted; finished points are in {path}, "
+                "the same command goes on with the rest",
+                file=sys.stderr,
+            )
+            return 130
         finally:
             if bar is not None:
                 bar.close()

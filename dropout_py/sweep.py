@@ -52,7 +52,7 @@ from typing import Any
 
 from dropout_py._threads import limit_blas_threads
 from dropout_py.experiment import RunSettings, build_model, run
-from dropout_py.results import append_row, git_commit, machine, now, read_rows, repair, run_row
+from dropout_py.results import append_row, git_commit, machine, now, read_rows, run_row
 
 SUBSETS = ("full", "small")
 _TOP_KEYS = ("name", "seeds", "subset", "settings", "vary", "variant")
@@ -353,9 +353,7 @@ class SweepOutcome:
 
 def pending(grid: Grid, results: str | os.PathLike[str]) -> list[Point]:
     """The grid's points without a row in its results file (duplicates of a point run once)."""
-    path = grid.results_path(results)
-    repair(path)  # a torn last row from a killed run does not count as done
-    done = {row.get("key") for row in read_rows(path)}
+    done = {row.get("key") for row in read_rows(grid.results_path(results))}  # torn rows: not done
     todo, queued = [], set()
     for point in grid.points:
         if point.key not in done and point.key not in queued:

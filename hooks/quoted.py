@@ -298,7 +298,7 @@ def _site_mib(visit: str, scipy: bool | None) -> Callable[[Results], str]:
             raise MissingResult(f"results/{SITE}: no page with scipy_fetched={scipy}")
         values = [row[f"{visit}_mib"] for row in rows]
         if visit == "second":
-            return f"{max(values):.1f}"
+            return f"{max(values):.2f}"
         return value_range(values, ".0f")
 
     return derive

@@ -342,3 +342,28 @@ def test_the_rows_are_json_lines(tiny, tmp_path):
     run_sweep(grid, results=tmp_path, data_dir=tiny)
     for line in (tmp_path / "tiny.jsonl").read_text().splitlines():
         assert isinstance(json.loads(line), dict)
+
+
+def test_ctrl_c_keeps_the_finished_points_and_records_no_half_trained_one(
+    tiny, tmp_path, monkeypatch, capsys
+):
+    import dropout_py.sweep as sweep
+
+    real_run, calls = sweep.run, []
+
+    def interrupted_at_the_second_point(settings, data):
+        calls.append(settings)
+        result = real_run(settings, data)
+        result.stopped_early = len(calls) == 2  # what run() returns when Ctrl-C hits training
+        return result
+
+    monkeypatch.setattr(sweep, "run", interrupted_at_the_second_point)
+    grid = write_grid(tmp_path, TINY_GRID)
+    results = tmp_path / "results"
+    args = ["sweep", str(grid), "--results", str(results), "--data-dir", str(tiny)]
+    assert main(args) == 130
+    assert "the same command goes on with the rest" in capsys.readouterr().err
+    assert len(read_rows(results / "tiny.jsonl")) == 1
+    monkeypatch.setattr(sweep, "run", real_run)
+    assert main(args) == 0
+    assert len(read_rows(results / "tiny.jsonl")) == 6
