@@ -11,15 +11,17 @@ Semantics, a small part of what a notebook does:
 * the last statement of a cell, if it is an expression and the line does not end with ``;``, is
   the cell's result, shown by its richest representation: ``_repr_svg_``, then ``_repr_html_``,
   then ``repr``;
-* ``display(obj, display_id=None)`` shows an object now; showing another object with the same
-  ``display_id`` replaces the first one where it stands (a live figure during training);
+* ``display(obj, display_id=None, update=False)`` shows an object now; showing another object
+  with the same ``display_id`` replaces the first one where it stands (a live figure during
+  training), with or without IPython's ``update=True``;
 * stdout and stderr are sent line by line while the cell runs;
 * an exception becomes a traceback that starts at the cell's own code (no runtime frames).
 
-Events are plain dicts::
+Events are plain dicts (the second display form is the cell's result value)::
 
     {"type": "stream", "name": "stdout" | "stderr", "text": str}
     {"type": "display", "mime": str, "data": str, "display_id": str | None}
+    {"type": "display", "mime": str, "data": str, "display_id": None, "result": True}
     {"type": "error", "ename": str, "traceback": str}
 """
 
@@ -142,8 +144,13 @@ class Session:
             "display": self.display,
         }
 
-    def display(self, obj: object, display_id: str | None = None) -> None:
-        """Show ``obj`` below the running cell, or in place of the output with ``display_id``."""
+    def display(self, obj: object, display_id: str | None = None, update: bool = False) -> None:
+        """Show ``obj`` below the running cell, or in place of the output with ``display_id``.
+
+        ``update`` is accepted so that code written for IPython's ``display`` (first call
+        without it, later calls with ``update=True``) runs unchanged: here an output with the
+        same ``display_id`` is always replaced where it stands.
+        """
         mime, data = mime_bundle(obj)
         self.emit({"type": "display", "mime": mime, "data": data, "display_id": display_id})
 
@@ -179,7 +186,10 @@ class Session:
             sys.stdout, sys.stderr = saved
         if value is not None:
             self.namespace["_"] = value
-            self.display(value)
+            mime, data = mime_bundle(value)
+            self.emit(
+                {"type": "display", "mime": mime, "data": data, "display_id": None, "result": True}
+            )
         return True
 
 

@@ -37,7 +37,8 @@ def run(*sources: str) -> list[list[dict]]:
 
 def test_last_expression_is_the_result_unless_semicolon() -> None:
     cells = run("1 + 1", "2 + 2;", "x = 3", "x  # a comment")
-    assert cells[0] == [{"type": "display", "mime": "text/plain", "data": "2", "display_id": None}]
+    result = {"type": "display", "mime": "text/plain", "data": "2", "display_id": None}
+    assert cells[0] == [{**result, "result": True}]  # a notebook stores it as execute_result
     assert cells[1] == [] and cells[2] == []
     assert cells[3][0]["data"] == "3"
 
@@ -70,6 +71,15 @@ def test_display_with_the_same_id_replaces_the_earlier_output() -> None:
     assert first[0]["mime"] == "image/svg+xml" and first[0]["display_id"] == "curve"
     assert first[1]["text"] == "between\n"
     assert second == [{"type": "display", "mime": "text/plain", "data": "2", "display_id": None}]
+
+
+def test_display_takes_ipythons_update_flag() -> None:
+    [cell] = run(
+        "display(1, display_id='curve')\n"
+        "display(2, display_id='curve', update=True)\n"
+        "display(3, display_id='curve', update=True)"
+    )
+    assert cell == [{"type": "display", "mime": "text/plain", "data": "3", "display_id": "curve"}]
 
 
 def test_namespace_is_shared_between_cells_and_errors_keep_it() -> None:

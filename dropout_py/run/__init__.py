@@ -1,0 +1,1 @@
+"""Running experiments: settings to a trained model and its results, and progress display."""
