@@ -42,8 +42,8 @@ format: setup ## ruff format + autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test-fast: setup ## the unit tests only (no network, no browser)
-	$(VENV)/bin/pytest -m "not network and not browser"
+test-fast: setup ## the unit tests only (no network, no browser, nothing slow)
+	$(VENV)/bin/pytest -m "not network and not browser and not slow"
 
 test: setup setup-web lint ## set up everything and run every test, browser tests included (the CI command)
 	$(VENV)/bin/pytest

@@ -16,7 +16,10 @@ worker uses too); their stdout, stderr, rich results and tracebacks become the c
 output, shown before the reader runs anything. A cell that fails without ``expect="error"`` (or
 one marked so that does not fail) stops the build with the page, the cell number and the
 traceback. Results are cached in ``.cache/cells/`` keyed by the page's cells, the package's
-sources and the runtime, so a rebuild only re-runs pages whose inputs changed.
+sources and the runtime, so a rebuild only re-runs pages whose inputs changed. Later hooks find
+the cells and their results on the page as ``page.run_cells`` (one dict per cell: ``source``,
+``expect_error``, ``ok``, ``seconds``, ``outputs``); ``hooks/notebooks.py`` writes them into
+the page's notebook.
 
 Settings (``extra.cells`` in ``mkdocs.yml``): ``timeout`` in seconds per cell (default 120), and
 ``pyodide_cdn`` (true: load the runtime from the official CDN instead of the site; the
@@ -212,6 +215,7 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     results = _run_cells(cells, timeout)
     _check(page, cells, results)
     log.info("cells: %s ran %d cell(s)", page.file.src_uri, len(results))
+    page.run_cells = [{**cell, **result} for cell, result in zip(cells, results, strict=True)]
     parts = html_text.split(OUTPUT_SLOT)
     outputs = ["".join(render_output(e) for e in r["outputs"]) for r in results]
     merged = parts[0] + "".join(out + rest for out, rest in zip(outputs, parts[1:], strict=True))
