@@ -121,3 +121,20 @@ def test_pages_without_cells_have_no_notebook(site_dir: Path) -> None:
         assert not LINK_RE.search((site_dir / path / "index.html").read_text(encoding="utf-8"))
     notebooks = sorted(p.name for p in (site_dir / "notebooks").glob("*.ipynb"))
     assert len(notebooks) == len(cell_pages())
+
+
+@pytest.mark.browser
+def test_the_download_link_saves_the_notebook(context, server, site_dir: Path, tmp_path) -> None:
+    ctx, requests = context
+    base, _ = server
+    page = ctx.new_page()
+    page.goto(base + "dropout/")
+    link = page.get_by_role("link", name="Download notebook")
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "dropout_py-dropout.ipynb"
+    assert saved.read_bytes() == notebook_of(site_dir, "dropout/").read_bytes()
+    nbformat.validate(nbformat.read(saved, as_version=4))
+    assert requests.foreign(base) == []
