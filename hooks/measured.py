@@ -132,8 +132,13 @@ def cell_texts(page_html: str) -> list[str]:
     ]
 
 
-def fill_cell_quotes(page_html: str, quotes: list, where: str) -> str:
-    """Put each quoted cell output in place of its token; fail when a cell did not print it."""
+def fill_cell_quotes(
+    page_html: str, quotes: list, where: str, values: dict[str, str] | None = None
+) -> str:
+    """Put each quoted cell output in place of its token; fail when a cell did not print it.
+
+    ``values``, if given, receives each token and the plain value put in its place.
+    """
     texts = cell_texts(page_html)
     for index, (cell, pattern, placeholder) in enumerate(quotes):
         if not 1 <= cell <= len(texts):
@@ -147,6 +152,8 @@ def fill_cell_quotes(page_html: str, quotes: list, where: str) -> str:
         value = found.group(1) if found.groups() else found.group(0)
         span = f'<span class="dp-quoted" title="printed by cell {cell} of this page">'
         token = TOKEN.format(index)
+        if values is not None:
+            values[token] = value
         if token not in page_html:
             raise PluginError(f"{where}: {placeholder}: lost in the Markdown conversion")
         page_html = page_html.replace(token, span + html.escape(value) + "</span>")
@@ -165,4 +172,7 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     quotes = _pending.pop(page.file.src_uri, [])
     if not quotes:
         return html_text
-    return fill_cell_quotes(html_text, quotes, page.file.src_uri)
+    values: dict[str, str] = {}
+    filled = fill_cell_quotes(html_text, quotes, page.file.src_uri, values)
+    page.cell_quotes = values  # hooks/notebooks.py puts them into the page's notebook
+    return filled

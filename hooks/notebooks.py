@@ -15,6 +15,10 @@ page a "Download notebook" link in its cell toolbar. The notebook holds, in orde
   (``page.run_cells``), so nothing runs twice. Text, figures (``image/svg+xml`` from their
   ``_repr_svg_``), results and tracebacks, as Jupyter would have stored them.
 
+The Markdown is the page's after ``hooks/measured.py`` rendered its numbers; the numbers it
+quotes from the cells' output come from ``page.cell_quotes``. So the hook order in
+``mkdocs.yml`` is: cells, measured, site_runtime, then this one.
+
 The site's address is ``site_url`` from ``mkdocs.yml``; without one the notebooks point at
 ``http://127.0.0.1:8000/``, where ``make serve`` serves the site.
 """
@@ -48,6 +52,7 @@ ADMONITION_RE = re.compile(
 )
 LINK_RE = re.compile(r"(?P<open>!?\[[^\]]*\]\()(?P<target>[^)\s]+)(?P<close>(?:\s+\"[^\"]*\")?\))")
 STATUS = '<span class="dp-status"'
+QUOTE_TOKEN_RE = re.compile(r"DPQUOTE\d+QTOKEN")  # hooks/measured.py: a number a cell printed
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
@@ -340,6 +345,16 @@ def _linker(page: Page, files: Files, base: str) -> Any:
     return lambda line: LINK_RE.sub(absolute, line)
 
 
+def _quotes_filled(markdown: str, values: dict[str, str], where: str) -> str:
+    """Put the numbers the cells printed in place of ``hooks/measured.py``'s tokens."""
+    for token, value in values.items():
+        markdown = markdown.replace(token, value)
+    left = QUOTE_TOKEN_RE.search(markdown)
+    if left:
+        raise PluginError(f"{where}: {left[0]} has no value (hooks/measured.py must come first)")
+    return markdown
+
+
 def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Write the page's notebook and link it from the page's cell toolbar."""
     notebook_file = _notebooks.get(page.file.src_uri)
@@ -351,9 +366,8 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
         raise PluginError(f"{where}: no page.run_cells (hooks/cells.py must come first)")
     base = site_base(config)
     wheel_url = urljoin(base, _wheel[0].url)
-    notebook = build_notebook(
-        page.markdown or "", run_cells, _linker(page, files, base), wheel_url, where
-    )
+    markdown = _quotes_filled(page.markdown or "", getattr(page, "cell_quotes", {}), where)
+    notebook = build_notebook(markdown, run_cells, _linker(page, files, base), wheel_url, where)
     notebook_file.content_string = nbformat.writes(notebook)
     href = html.escape(get_relative_url(notebook_file.url, page.url), quote=True)
     name = html.escape(f"dropout_py-{posixpath.basename(notebook_file.url)}", quote=True)
