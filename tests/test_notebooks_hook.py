@@ -155,3 +155,11 @@ def test_imports_beyond_numpy_and_dropout_py_are_installed_too() -> None:
 def test_cells_that_differ_from_what_the_cells_hook_ran_fail_the_build() -> None:
     with pytest.raises(PluginError, match="p.md: the notebook found 2 run cell"):
         build(cells=RUN_CELLS[:1])
+
+
+def test_numbers_quoted_from_cells_are_filled_in() -> None:
+    text = "Accuracy DPQUOTE0QTOKEN, gain DPQUOTE1QTOKEN points."
+    values = {"DPQUOTE0QTOKEN": "0.858", "DPQUOTE1QTOKEN": "+2.6"}
+    assert notebooks._quotes_filled(text, values, "p.md") == "Accuracy 0.858, gain +2.6 points."
+    with pytest.raises(PluginError, match="p.md: DPQUOTE1QTOKEN has no value"):
+        notebooks._quotes_filled(text, {"DPQUOTE0QTOKEN": "0.858"}, "p.md")
