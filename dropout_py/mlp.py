@@ -13,9 +13,10 @@ and a batch is ``(n, units)``, so a layer computes ``a @ W.T + b``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from dropout_py.activations import (
 from dropout_py.events import TrainingEvent
 from dropout_py.initializers import INITIALIZERS, initial_weights
 from dropout_py.metrics import Evaluation, confusion_counts
-from dropout_py.serialization import load_npz, rebuild, save_npz
+from dropout_py.serialization import load_model_file, save_npz
 from dropout_py.thinning import (
     check_keep_fraction,
     keep_mask,
@@ -127,10 +128,7 @@ class DropoutMLP:
         seed: SeedLike = None,
         blas_threads: int | None = 1,
     ) -> None:
-        sizes = list(layer_sizes) if isinstance(layer_sizes, Sequence) else [layer_sizes]
-        if len(sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
-        self.layer_sizes = tuple(check.positive_int(n, "each layer size") for n in sizes)
+        self.layer_sizes = _checked_layer_sizes(layer_sizes)
         self.activation = check.choice(activation, "activation", tuple(ACTIVATIONS))
         self.loss = check.choice(loss, "loss", tuple(LOSSES))
         self.keep_input = check_keep_fraction(keep_input, "keep_input")
@@ -503,15 +501,38 @@ class DropoutMLP:
         arrays.update({f"b{i}": b for i, b in enumerate(self.biases_)})
         return arrays
 
+    @staticmethod
+    def parameter_shapes(settings: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+        """Shape of every saved parameter (``W0``, ``b0``, ...) for constructor ``settings``.
+
+        Computed from ``settings["layer_sizes"]`` alone, without allocating anything, so that a
+        model file's arrays can be checked before the model is built.
+        """
+        sizes = _checked_layer_sizes(settings["layer_sizes"])
+        pairs = list(itertools.pairwise(sizes))
+        shapes: dict[str, tuple[int, ...]] = {
+            f"W{i}": (n_out, n_in) for i, (n_in, n_out) in enumerate(pairs)
+        }
+        shapes.update({f"b{i}": (n_out,) for i, (_, n_out) in enumerate(pairs)})
+        return shapes
+
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DropoutMLP:
-        """Read a model written by :meth:`save`, checking every array against the settings."""
-        _, config, arrays = load_npz(path, kind=cls.__name__)
-        epochs_trained = config.pop("epochs_trained", 0)
-        history = config.pop("history", [])
-        model = rebuild(path, cls, config, arrays)
+        """Read a model written by :meth:`save`, checking every array before reading it."""
+        model, arrays, state = load_model_file(path, cls)
         model.weights_ = [arrays[f"W{i}"].astype(model.dtype) for i in range(len(model.weights_))]
         model.biases_ = [arrays[f"b{i}"].astype(model.dtype) for i in range(len(model.biases_))]
         model._velocities = [np.zeros_like(p) for p in (*model.weights_, *model.biases_)]
-        model.epochs_trained_, model.history_ = int(epochs_trained), list(history)
+        model.epochs_trained_, model.history_ = state.epochs_trained, state.history
         return model
+
+
+def _checked_layer_sizes(layer_sizes: object) -> tuple[int, ...]:
+    """Return ``layer_sizes`` as a tuple of at least two positive ints."""
+    if isinstance(layer_sizes, str) or not isinstance(layer_sizes, Sequence):
+        raise ValueError(f"layer_sizes must be a sequence of layer sizes, got {layer_sizes!r}")
+    if len(layer_sizes) < 2:
+        raise ValueError(
+            f"layer_sizes needs at least an input and an output size, got {list(layer_sizes)}"
+        )
+    return tuple(check.positive_int(n, "each layer size") for n in layer_sizes)

@@ -2,23 +2,69 @@
 
 A model file is a plain NumPy ``.npz`` archive (no pickle) holding the weight arrays plus three
 entries: ``__format__`` (an integer version), ``__kind__`` (the class name) and ``__config__``
-(the constructor settings as JSON). Files are written to a temporary name in the same folder and
-moved into place only when complete, so a crash never leaves half a model under the real name.
+(the constructor settings as JSON, with ``epochs_trained`` and ``history`` where the model keeps
+them). Files are written to a temporary name in the same folder and moved into place only when
+complete, so a crash never leaves half a model under the real name.
+
+Model files are shared and downloaded, so loading treats them as untrusted input and checks
+before it allocates: it reads the three small entries first, derives every parameter's shape
+from the settings, then compares each stored array's ``.npy`` header (shape, dtype, size in the
+archive) with what the settings ask for before reading any array data, and reads nothing else.
+Every problem is a :class:`ValueError` naming the file and the field.
 """
 
 from __future__ import annotations
 
+import inspect
+import io
 import json
+import lzma
+import math
+import numbers
 import os
-import tempfile
+import struct
+import warnings
 import zipfile
+import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from dropout_py._files import replacing
+
 FORMAT_VERSION = 1
+#: The most parameters a model file may ask for (400 MB as float32, 800 MB as float64).
+MAX_PARAMETERS = 100_000_000
+MAX_CONFIG_CHARS = 4_000_000  # the settings JSON; a long history takes ~150 characters an epoch
+MAX_KIND_CHARS = 100
 _META = ("__format__", "__kind__", "__config__")
+_STATE = ("epochs_trained", "history")  # training state kept in __config__ beside the settings
+_MAX_NPY_HEADER = 10_000
+_CHUNK = 1 << 20
+#: What a broken or hostile archive can raise from :mod:`zipfile` and its decompressors.
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    RuntimeError,  # an encrypted member
+    NotImplementedError,  # an unknown compression method
+    ValueError,
+    struct.error,
+    OverflowError,
+)
+
+Shapes = Mapping[str, tuple[int, ...]]
+
+
+class TrainingState(NamedTuple):
+    """How far a saved model was trained: epochs and one record per epoch."""
+
+    epochs_trained: int
+    history: list[dict[str, float | None]]
 
 
 def save_npz(
@@ -29,6 +75,9 @@ def save_npz(
     arrays: dict[str, np.ndarray],
 ) -> Path:
     """Write ``arrays`` and their ``config`` to ``path`` atomically; return the path.
+
+    The file gets the permissions a new file gets (``0o666`` minus the umask), or keeps those
+    of the file it replaces.
 
     Parameters
     ----------
@@ -48,97 +97,347 @@ def save_npz(
         "__config__": np.array(json.dumps(config, sort_keys=True)),
         **arrays,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, open(tmp, "xb") as f:
+        np.savez(f, **payload)
+        f.flush()
+        os.fsync(f.fileno())
     return path
 
 
-def load_npz(
-    path: str | os.PathLike[str], *, kind: str | None = None
-) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
-    """Read a model file written by :func:`save_npz`.
-
-    Parameters
-    ----------
-    path : path-like
-    kind : str, optional
-        If given, the file must hold a model of this class.
-
-    Returns
-    -------
-    (kind, config, arrays)
+def read_kind(path: str | os.PathLike[str]) -> str:
+    """Return the class name stored in the model file at ``path`` (nothing else is read).
 
     Raises
     ------
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not a dropout_py model, has another format version or kind, or holds
-        non-finite or non-numeric parameters.
+        If the file is not a readable model file of this format version.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
-    try:
-        with open(path, "rb") as file:
-            loaded = np.load(file, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
-                raise ValueError("a single array, not an archive")
-            with loaded as archive:
-                data = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable .npz model file ({exc})") from None
-    missing = [m for m in _META if m not in data]
-    if missing:
-        raise ValueError(f"{path}: not a dropout_py model file (missing {', '.join(missing)})")
-    version = int(data.pop("__format__"))
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{path}: model format {version} is not supported (this version reads format "
-            f"{FORMAT_VERSION})"
-        )
-    found_kind = str(data.pop("__kind__"))
-    if kind is not None and found_kind != kind:
-        raise ValueError(f"{path}: holds a {found_kind}, not a {kind}")
-    try:
-        config = json.loads(str(data.pop("__config__")))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: corrupt model configuration ({exc})") from None
-    for name, array in data.items():
-        if array.dtype.kind not in "fiu" or not np.all(np.isfinite(array)):
-            raise ValueError(f"{path}: parameter {name!r} is not a finite numeric array")
-    return found_kind, config, data
+    with _Archive(Path(path)) as archive:
+        return archive.metadata()[0]
 
 
-def rebuild(path: str | os.PathLike[str], cls: type, config: dict[str, Any], arrays: dict) -> Any:
-    """Construct ``cls(**config)`` and check the file's ``arrays`` against the new model.
+def load_npz(
+    path: str | os.PathLike[str],
+    *,
+    shapes: Shapes | Callable[[dict[str, Any]], Shapes],
+    kind: str | None = None,
+) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
+    """Read a model file written by :func:`save_npz`, checking it before reading any array.
 
-    The model class provides ``_arrays()``, the parameters it saves by name; every one must be in
-    the file with the same shape. The caller then copies the arrays into the model.
+    Parameters
+    ----------
+    path : path-like
+    shapes : mapping or callable
+        The parameters the file must hold, name -> shape, or a function of the stored settings
+        returning them (it raises :class:`ValueError` or :class:`TypeError` for bad settings).
+        The file must hold exactly these arrays besides its three metadata entries.
+    kind : str, optional
+        If given, the file must hold a model of this class.
+
+    Returns
+    -------
+    (kind, config, arrays)
+        ``arrays`` maps each name of ``shapes`` to an array of that shape (numeric, finite,
+        the dtype stored).
 
     Raises
     ------
+    FileNotFoundError
+        If there is no file at ``path``.
     ValueError
-        If the settings do not construct a model, or a parameter is missing or mis-shaped.
+        If the file is not a dropout_py model, has another format version or kind, its settings
+        are malformed or ask for more than :data:`MAX_PARAMETERS` parameters, it holds a
+        member that does not belong or lacks one, or an array's header or data does not fit.
     """
+    path = Path(path)
+    with _Archive(path) as archive:
+        found_kind, config = archive.metadata()
+        if kind is not None and found_kind != kind:
+            raise ValueError(f"{path}: holds a {found_kind}, not a {kind}")
+        if callable(shapes):
+            try:
+                shapes = shapes(config)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{path}: invalid settings in model file ({exc})") from None
+        _check_size(path, shapes)
+        headers = archive.parameter_headers(shapes)
+        arrays = {name: archive.read_array(name, header) for name, header in headers.items()}
+    return found_kind, config, arrays
+
+
+def load_model_file(path: str | os.PathLike[str], cls: type) -> tuple[Any, dict, TrainingState]:
+    """Read a model of class ``cls`` from ``path`` and build it; the caller copies the arrays in.
+
+    ``cls`` provides ``parameter_shapes(settings)``, the shape of every parameter it saves, by
+    name, computed from its constructor settings without allocating anything. The settings are
+    checked against ``cls``'s constructor, the shapes against the file, and only then is
+    ``cls(**settings, seed=0)`` built.
+
+    Returns
+    -------
+    (model, arrays, state)
+        The new model (random weights), the stored parameters by name, and the training state
+        (``epochs_trained`` 0 and an empty history if the file has none).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As for :func:`load_npz`.
+    """
+    path = Path(path)
+    settings: dict[str, Any] = {}
+    state: list[TrainingState] = []
+
+    def shapes(config: dict[str, Any]) -> Shapes:
+        stored = dict(config)
+        state.append(_training_state({k: stored.pop(k) for k in _STATE if k in stored}))
+        settings.update(_bound_settings(cls, stored))
+        return cls.parameter_shapes(settings)
+
+    _, _, arrays = load_npz(path, shapes=shapes, kind=cls.__name__)
     try:
-        model = cls(**config, seed=0)
+        model = cls(**settings, seed=0)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: invalid settings in model file ({exc})") from None
-    for name, current in model._arrays().items():
-        array = arrays.get(name)
-        if not isinstance(array, np.ndarray):
-            raise ValueError(f"{path}: parameter {name!r} is missing")
-        if array.shape != current.shape:
+    return model, arrays, state[0]
+
+
+# --- checks on the settings ---------------------------------------------------------------------
+
+
+def _bound_settings(cls: type, stored: dict[str, Any]) -> dict[str, Any]:
+    """The stored settings completed with ``cls``'s defaults; unknown or missing ones refused."""
+    if "seed" in stored:
+        raise ValueError("unknown setting 'seed'")
+    signature = inspect.signature(cls)
+    unknown = sorted(set(stored) - set(signature.parameters))
+    if unknown:
+        raise ValueError(f"unknown setting {unknown[0]!r}")
+    bound = signature.bind(**stored)  # TypeError for a missing one
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k != "seed"}
+
+
+def _training_state(stored: dict[str, Any]) -> TrainingState:
+    epochs = stored.get("epochs_trained", 0)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs_trained must be a whole number >= 0, got {epochs!r}")
+    history = stored.get("history", [])
+    if not isinstance(history, list):
+        raise ValueError(f"history must be a list, got {_json_type(history)}")
+    for number, record in enumerate(history, 1):
+        if not isinstance(record, dict) or not all(
+            value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+            for value in record.values()
+        ):
             raise ValueError(
-                f"{path}: parameter {name!r} has shape {array.shape}, expected {current.shape}"
+                f"history record {number} must map names to numbers, got {_json_type(record)}"
             )
-    return model
+    return TrainingState(epochs, history)
+
+
+def _check_size(path: Path, shapes: Shapes) -> None:
+    total = 0
+    for name, shape in shapes.items():
+        if not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise ValueError(f"{path}: parameter {name!r} would have shape {shape}")
+        total += math.prod(shape)
+    if total > MAX_PARAMETERS:
+        raise ValueError(
+            f"{path}: the settings in the model file ask for {total:,} parameters; "
+            f"model files hold at most {MAX_PARAMETERS:,}"
+        )
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), f"a number ({value!r})")
+
+
+# --- the archive -------------------------------------------------------------------------------
+
+
+class _Header(NamedTuple):
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype
+    offset: int  # where the data starts in the member
+
+
+class _Archive:
+    """An open model file: members listed, read one by one, each header checked first."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise FileNotFoundError(f"no model file at {path}")
+        self.path = path
+        self.size = path.stat().st_size
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except _ARCHIVE_ERRORS as exc:
+            raise self._unreadable(exc) from None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in self.zip.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name in self.members:
+                self.zip.close()
+                raise ValueError(f"{path}: member {info.filename!r} appears twice")
+            self.members[name] = info
+
+    def __enter__(self) -> _Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.zip.close()
+
+    def _unreadable(self, exc: BaseException) -> ValueError:
+        return ValueError(f"{self.path}: not a readable .npz model file ({exc})")
+
+    def metadata(self) -> tuple[str, dict[str, Any]]:
+        """Check the format version; return the kind and the settings (a dict)."""
+        missing = [m for m in _META if m not in self.members]
+        if missing:
+            raise ValueError(
+                f"{self.path}: not a dropout_py model file (missing {', '.join(missing)})"
+            )
+        version = self._scalar("__format__", "iu", 8, "a whole number")
+        if version != FORMAT_VERSION:
+            raise ValueError(
+                f"{self.path}: model format {version} is not supported (this version reads "
+                f"format {FORMAT_VERSION})"
+            )
+        kind = self._scalar("__kind__", "U", 4 * MAX_KIND_CHARS, "a class name")
+        text = self._scalar("__config__", "U", 4 * MAX_CONFIG_CHARS, "the settings as JSON")
+        try:
+            config = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ValueError(f"{self.path}: corrupt model configuration ({exc})") from None
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"{self.path}: the settings (__config__) in the model file must be a JSON "
+                f"object, got {_json_type(config)}"
+            )
+        return kind, config
+
+    def _scalar(self, name: str, kinds: str, max_itemsize: int, what: str) -> Any:
+        header = self._header(name)
+        dtype = header.dtype
+        if header.shape != () or dtype.kind not in kinds or dtype.itemsize > max_itemsize:
+            raise ValueError(
+                f"{self.path}: field {name} must be {what} (a scalar), got an array of "
+                f"{_describe(dtype)} with shape {header.shape}"
+            )
+        self._check_stored_size(name, header)
+        return self.read_array(name, header).item()
+
+    def parameter_headers(self, shapes: Shapes) -> dict[str, _Header]:
+        """Check that the file holds exactly ``shapes`` and each header fits; read no data."""
+        unknown = sorted(set(self.members) - set(_META) - set(shapes))
+        if unknown:
+            raise ValueError(f"{self.path}: unknown member {unknown[0]!r} in model file")
+        headers = {}
+        for name, shape in shapes.items():
+            if name not in self.members:
+                raise ValueError(f"{self.path}: parameter {name!r} is missing")
+            header = self._header(name)
+            dtype = header.dtype
+            if dtype.kind not in "fiu":
+                raise ValueError(
+                    f"{self.path}: parameter {name!r} is stored as {_describe(dtype)}, "
+                    "expected numbers"
+                )
+            if header.shape != tuple(shape):
+                raise ValueError(
+                    f"{self.path}: parameter {name!r} has shape {header.shape}, expected "
+                    f"{tuple(shape)}"
+                )
+            self._check_stored_size(name, header)
+            headers[name] = header
+        return headers
+
+    def _header(self, name: str) -> _Header:
+        """Parse a member's ``.npy`` header and check its size in the archive against it."""
+        info = self.members[name]
+        try:
+            with self.zip.open(info) as f:
+                prefix = f.read(12)
+                version = prefix[6:8]
+                length_bytes = 2 if version == b"\x01\x00" else 4
+                length = int.from_bytes(prefix[8 : 8 + length_bytes], "little")
+                if length > _MAX_NPY_HEADER:
+                    raise ValueError(f"member {name!r} has a {length}-byte .npy header")
+                text = prefix + f.read(length + length_bytes - 4)
+        except _ARCHIVE_ERRORS as exc:
+            raise self._unreadable(exc) from None
+        offset = 8 + length_bytes + length
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                stream = io.BytesIO(text)
+                version = np.lib.format.read_magic(stream)
+                if version == (1, 0):
+                    parsed = np.lib.format.read_array_header_1_0(stream, _MAX_NPY_HEADER)
+                elif version == (2, 0):
+                    parsed = np.lib.format.read_array_header_2_0(stream, _MAX_NPY_HEADER)
+                else:
+                    raise ValueError(f"unsupported .npy format version {version}")
+        except Exception as exc:  # numpy's header parser on hostile text: anything goes
+            reason = str(exc).splitlines()[0][:200]
+            raise ValueError(
+                f"{self.path}: member {name!r} has a broken .npy header ({reason})"
+            ) from None
+        header = _Header(*parsed, offset)
+        dtype = header.dtype
+        if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+            raise ValueError(
+                f"{self.path}: member {name!r} is stored as {_describe(dtype)}, expected numbers"
+            )
+        if any(n < 0 for n in header.shape):
+            raise ValueError(f"{self.path}: member {name!r} has a negative size {header.shape}")
+        return header
+
+    def _check_stored_size(self, name: str, header: _Header) -> None:
+        """The member must hold exactly the bytes its header promises, within the file."""
+        info = self.members[name]
+        needed = header.offset + math.prod(header.shape) * header.dtype.itemsize
+        stored_fully = info.compress_type != zipfile.ZIP_STORED or info.compress_size == needed
+        if info.file_size != needed or not stored_fully:
+            raise ValueError(
+                f"{self.path}: member {name!r} holds {info.file_size} bytes, but its header "
+                f"(shape {header.shape}, {header.dtype}) needs {needed}"
+            )
+        if info.header_offset + info.compress_size > self.size:
+            raise ValueError(f"{self.path}: member {name!r} runs past the end of the file")
+
+    def read_array(self, name: str, header: _Header) -> np.ndarray:
+        """Read the data of a member whose header :meth:`_header` checked."""
+        count = math.prod(header.shape)
+        out = np.empty(count, dtype=header.dtype)
+        view = memoryview(out.view(np.uint8))
+        try:
+            with self.zip.open(self.members[name]) as f:
+                f.seek(header.offset)
+                done = 0
+                while done < len(view):
+                    chunk = f.read(min(_CHUNK, len(view) - done))
+                    if not chunk:
+                        raise EOFError(f"member {name!r} ends early")
+                    view[done : done + len(chunk)] = chunk
+                    done += len(chunk)
+                f.read(1)  # reaching the end makes zipfile check the CRC
+        except _ARCHIVE_ERRORS as exc:
+            raise self._unreadable(exc) from None
+        order = "F" if header.fortran_order else "C"
+        array = out.reshape(header.shape, order=order)
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise ValueError(f"{self.path}: parameter {name!r} is not a finite numeric array")
+        return array
+
+
+def _describe(dtype: np.dtype) -> str:
+    names = {"U": "text", "S": "bytes", "O": "Python objects", "V": "raw records", "b": "booleans"}
+    return f"{names.get(dtype.kind, 'numbers')} ({dtype.str})"

@@ -36,8 +36,9 @@ from __future__ import annotations
 import numbers
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ from dropout_py.activations import sigmoid, squared_error
 from dropout_py.events import TrainingEvent
 from dropout_py.initializers import INITIALIZERS, initial_weights
 from dropout_py.metrics import Evaluation, confusion_counts
-from dropout_py.serialization import load_npz, rebuild, save_npz
+from dropout_py.serialization import load_model_file, save_npz
 from dropout_py.thinning import (
     check_keep_fraction,
     partition_bounds,
@@ -434,11 +435,22 @@ class NeuralNetwork:
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"wih": self.wih, "who": self.who}
 
+    @staticmethod
+    def parameter_shapes(settings: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+        """Shapes of ``wih`` and ``who`` for constructor ``settings``, allocating nothing.
+
+        Lets a model file's arrays be checked before the network is built.
+        """
+        n_in = check.positive_int(settings["no_of_in_nodes"], "no_of_in_nodes")
+        n_out = check.positive_int(settings["no_of_out_nodes"], "no_of_out_nodes")
+        n_hidden = check.positive_int(settings["no_of_hidden_nodes"], "no_of_hidden_nodes")
+        bias_node = 1 if settings.get("bias") else 0
+        return {"wih": (n_hidden, n_in + bias_node), "who": (n_out, n_hidden + bias_node)}
+
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> NeuralNetwork:
-        """Read a network written by :meth:`save`, checking every shape against its settings."""
-        _, config, arrays = load_npz(path, kind=cls.__name__)
-        network = rebuild(path, cls, config, arrays)
+        """Read a network written by :meth:`save`, checking every array before reading it."""
+        network, arrays, _ = load_model_file(path, cls)
         network.wih, network.who = arrays["wih"].astype(float), arrays["who"].astype(float)
         return network
 

@@ -202,7 +202,7 @@ def test_confusion_counts_rows_are_true_labels():
 
 def test_save_load_round_trip(tmp_path):
     path = save_npz(tmp_path / "m.npz", kind="Thing", config={"a": [1, 2]}, arrays={"W": np.eye(2)})
-    kind, config, arrays = load_npz(path, kind="Thing")
+    kind, config, arrays = load_npz(path, kind="Thing", shapes={"W": (2, 2)})
     assert (kind, config) == ("Thing", {"a": [1, 2]})
     np.testing.assert_array_equal(arrays["W"], np.eye(2))
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary file left
@@ -241,7 +241,7 @@ def test_load_rejects_bad_archives(tmp_path, entries, message):
     path = tmp_path / "bad.npz"
     _write_zip(path, entries)
     with pytest.raises(ValueError, match=message):
-        load_npz(path, kind="T")
+        load_npz(path, kind="T", shapes={"W": (1,)})
 
 
 def test_load_rejects_truncated_and_garbage_files(tmp_path):
@@ -254,9 +254,9 @@ def test_load_rejects_truncated_and_garbage_files(tmp_path):
     np.save(single, np.eye(2))
     for path in (truncated, garbage, single):
         with pytest.raises(ValueError, match="not a readable .npz model file"):
-            load_npz(path)
+            load_npz(path, shapes={})
     with pytest.raises(FileNotFoundError, match="no model file at"):
-        load_npz(tmp_path / "missing.npz")
+        load_npz(tmp_path / "missing.npz", shapes={})
 
 
 def test_config_is_stored_as_json(tmp_path):
