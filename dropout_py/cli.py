@@ -3,7 +3,8 @@
 Each sub-command is one small function that parses nothing itself: :func:`build_parser` owns the
 options, the ``_cmd_*`` functions call the library, and :func:`main` turns a user's mistake
 (:class:`ValueError`, a missing file, an unavailable data source) into one line on stderr and exit
-status 2 instead of a traceback.
+status 2 instead of a traceback; warnings (e.g. a data folder that could not be used) are one
+line each too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import secrets
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -445,11 +447,25 @@ class _ProgressBars:
 # --- entry point -----------------------------------------------------------------------------
 
 
+def _warning_printer(command: str):
+    """A ``warnings.showwarning`` writing one line, ``dropout-py COMMAND: warning: ...``."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"dropout-py {command}: warning: {message}", file=sys.stderr)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
+    from dropout_py.fetch import DataDirWarning
+
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataDirWarning)  # shown, never raised
+            warnings.showwarning = _warning_printer(args.command)
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("dropout-py: interrupted", file=sys.stderr)
         return 130

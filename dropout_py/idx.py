@@ -8,7 +8,9 @@ the file name.
 The reader is defensive: every malformed input raises :class:`ValueError` naming the file and the
 problem, and it never allocates more memory than the input could possibly hold (for gzip input
 the declared size is bounded by deflate's maximal expansion before anything is allocated, and the
-payload is decompressed incrementally straight into the result array).
+payload is decompressed incrementally straight into the result array). When the caller knows the
+file's size (MNIST's files have fixed sizes), a header declaring anything else is refused before
+allocating and reading, and gzip input is never inflated past that size.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ _CHUNK = 1 << 16
 Source = str | os.PathLike | bytes | bytearray | memoryview
 
 
-def read_idx(source: Source, *, name: str | None = None) -> np.ndarray:
+def read_idx(
+    source: Source, *, name: str | None = None, expected_size: int | None = None
+) -> np.ndarray:
     """Read a raw or gzip-compressed IDX file into a new, writable array.
 
     Parameters
@@ -51,6 +55,10 @@ def read_idx(source: Source, *, name: str | None = None) -> np.ndarray:
         A file name, or the file's contents (e.g. bytes fetched by the browser).
     name : str, optional
         How to call the input in error messages (defaults to the path, or ``"<bytes>"``).
+    expected_size : int, optional
+        The size in bytes of the (uncompressed) IDX file, header included, if known: a header
+        declaring another size is refused before anything is allocated, so a small gzip file
+        can never inflate to more.
 
     Returns
     -------
@@ -62,35 +70,48 @@ def read_idx(source: Source, *, name: str | None = None) -> np.ndarray:
     ------
     ValueError
         If the input is empty, its header is short, its magic number or type code is invalid, its
-        dimensions are absurd, the payload is shorter or longer than declared, or its gzip stream
-        is broken. The message starts with the file's name.
+        dimensions are absurd or do not give ``expected_size``, the payload is shorter or longer
+        than declared, or its gzip stream is broken. The message starts with the file's name.
     """
     if isinstance(source, bytes | bytearray | memoryview):
         label = name or "<bytes>"
-        return _read_stream(io.BytesIO(source), len(source), label)
+        return _read_stream(io.BytesIO(source), len(source), label, expected_size)
     label = name or str(source)
     with open(source, "rb", buffering=0) as raw:
-        return _read_stream(raw, os.fstat(raw.fileno()).st_size, label)
+        return _read_stream(raw, os.fstat(raw.fileno()).st_size, label, expected_size)
 
 
-def _read_stream(raw: BinaryIO, size: int, label: str) -> np.ndarray:
+def _read_stream(raw: BinaryIO, size: int, label: str, expected_size: int | None) -> np.ndarray:
     if size == 0:
         raise ValueError(f"{label}: empty file, expected an IDX header")
     head = raw.read(2)
     raw.seek(0)
     try:
         if head == _GZIP_MAGIC:
-            return _parse(_GzipReader(raw, label), size * _DEFLATE_MAX_RATIO, label)
-        return _parse(raw, size, label)
+            reader = _GzipReader(raw, label)
+            return _parse(reader, size * _DEFLATE_MAX_RATIO, label, expected_size)
+        if expected_size is not None and size != expected_size:
+            raise ValueError(
+                f"{label}: {size} bytes, expected {expected_size} for this file "
+                "(wrong or damaged file)"
+            )
+        return _parse(raw, size, label, expected_size)
     except zlib.error as exc:
         raise ValueError(f"{label}: broken gzip stream ({exc})") from None
 
 
-def _parse(stream: BinaryIO | _GzipReader, capacity: int, label: str) -> np.ndarray:
+def _parse(
+    stream: BinaryIO | _GzipReader, capacity: int, label: str, expected_size: int | None
+) -> np.ndarray:
     """Parse header and payload from ``stream``, which can yield at most ``capacity`` bytes."""
     dtype, shape = _parse_header(stream, label)
     header_bytes = 4 + 4 * len(shape)
     declared = math.prod(shape) * dtype.itemsize
+    if expected_size is not None and header_bytes + declared != expected_size:
+        raise ValueError(
+            f"{label}: header declares shape {shape} ({header_bytes + declared} bytes with the "
+            f"header), expected a file of {expected_size} bytes (wrong or damaged file)"
+        )
     if declared >= MAX_PAYLOAD:
         raise ValueError(
             f"{label}: absurd dimensions {shape}: {declared} bytes of payload, "

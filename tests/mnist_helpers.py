@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dropout_py.fetch import IdxFile, MnistSpec, SubsetSpec
-from dropout_py.idx import idx_sha256, write_idx
+from dropout_py.idx import encode_header, idx_sha256, write_idx
 from dropout_py.mnist import stratified_indices
 
 NAMES = (
@@ -75,9 +75,12 @@ def make_fake_mnist(workdir: Path) -> FakeMnist:
     train, test = stratified_indices(train_labels, 2), stratified_indices(test_labels, 1)
     small = (arrays[NAMES[0]][train], train_labels[train], arrays[NAMES[2]][test])
     small += (test_labels[test],)
-    small_files = tuple(IdxFile(n, idx_sha256(a)) for n, a in zip(NAMES, small, strict=True))
+    small_files = tuple(
+        IdxFile(n, idx_sha256(a), size=len(encode_header(a)) + a.nbytes)
+        for n, a in zip(NAMES, small, strict=True)
+    )
     spec = MnistSpec(
-        files=tuple(IdxFile(n, sha256(raw[n]), sha256(gz[n])) for n in NAMES),
+        files=tuple(IdxFile(n, sha256(raw[n]), sha256(gz[n]), len(raw[n])) for n in NAMES),
         small=SubsetSpec("small", 2, 1, small_files),
         mirrors=(),
         npm_sha256=sha256(tgz.read_bytes()),

