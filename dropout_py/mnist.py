@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 import dropout_py.fetch as _fetch
+from dropout_py._files import replacing
 from dropout_py.fetch import (
     MnistSpec,
     Progress,
@@ -321,13 +322,13 @@ def export_web(
     for (rel, raw_sha256), array in zip(wanted.items(), (*full, *small), strict=True):
         path = directory / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_idx(path, array, compress=True)
+        with replacing(path, ".part") as tmp:
+            write_idx(tmp, array, compress=True)
         data = path.read_bytes()
         files[rel] = {"bytes": len(data), "sha256": _sha256(data), "raw_sha256": raw_sha256}
     manifest = {"format": 1, "files": files, "subsets": _subsets(spec)}
-    tmp = directory / ".manifest.json.part"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, directory / "manifest.json")
+    with replacing(directory / "manifest.json", ".part") as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
 
@@ -406,8 +407,6 @@ def export_chapter_pickle(
         one_hot(data.test_labels),
     )
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.part")
-    with open(tmp, "wb") as fh:
+    with replacing(path, ".part") as tmp, open(tmp, "xb") as fh:
         pickle.dump(layout, fh, protocol=4)
-    os.replace(tmp, path)
     return path

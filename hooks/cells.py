@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -139,7 +140,9 @@ def _run_cells(cells: list[dict[str, Any]], timeout: float) -> list[dict[str, An
             raise PluginError(f"the cell runner crashed (exit {proc.returncode}):\n{proc.stderr}")
         text = result.read_text(encoding="utf-8")
     CACHE.mkdir(parents=True, exist_ok=True)
-    cached.write_text(text, encoding="utf-8")
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, cached)  # a concurrent build never reads half a file
     return json.loads(text)["cells"]
 
 

@@ -10,6 +10,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from dropout_py._files import replacing
+
 from ._svg import document, esc, text
 
 
@@ -102,8 +104,8 @@ class Figure:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the SVG to ``path`` (UTF-8) and return the path.
 
-        The text goes to a temporary file next to ``path`` first and then replaces it, so a
-        reader never sees half a file.
+        The text goes to a temporary file of its own next to ``path`` first and then replaces
+        it, so a reader never sees half a file and two writers never share a temporary file.
 
         Parameters
         ----------
@@ -115,12 +117,8 @@ class Figure:
         pathlib.Path
         """
         target = Path(path)
-        tmp = target.with_name(f".{target.name}.tmp")
-        try:
+        with replacing(target) as tmp:
             tmp.write_text(self._svg, encoding="utf-8")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
         return target
 
     def __repr__(self) -> str:
