@@ -12,7 +12,12 @@ What a plain ``python -m http.server`` gets wrong for this site, and what this s
   so a second visit revalidates and gets ``304 Not Modified`` instead of the bytes, and a rebuilt
   site is never served stale;
 * compression of the files that shrink (the 10 MB ``pyodide.asm.wasm`` goes over the wire as
-  3 MB), done once per file and kept in memory, as static hosts do.
+  3 MB), done once per file and kept in memory, as static hosts do (at most ``GZIP_CACHE_BYTES``,
+  least recently used copies dropped first, so rebuilding the site does not grow it);
+* every request gets an answer: 400 for a path with control characters (``/%00``), 414 for an
+  overlong one, 404 for anything that cannot be served (outside the root, a symlink loop), 500
+  (with the traceback in the log) if something unexpected breaks; an idle connection is closed
+  after ``READ_TIMEOUT`` seconds, and pending connections queue up to ``LISTEN_BACKLOG``.
 
 The server also counts the bytes it sends (``SiteHandler.sent``), for the tests and benchmarks.
 """
@@ -26,6 +31,8 @@ import hashlib
 import http.server
 import os
 import threading
+import traceback
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,23 +62,50 @@ MIME_TYPES = {
 #: Never compressed on the fly: already compressed, or must reach the page byte for byte.
 NO_COMPRESSION = {".gz", ".whl", ".png", ".inv"}
 MIN_SAVING = 0.9  # keep the gzip copy only if it is under 90 % of the original
+GZIP_CACHE_BYTES = 64 * 2**20  # the site's compressible files take about 15 MB gzipped
+MAX_PATH = 2048  # characters of a request path; longer gets 414
+READ_TIMEOUT = 30.0  # seconds a connection may stay silent
+LISTEN_BACKLOG = 128
 
 
 class _Gzipped:
-    """Gzip copies of files, made once per (path, size, mtime) and shared by all threads."""
+    """Gzip copies of files, made once per (path, size, mtime) and shared by all threads.
 
-    def __init__(self) -> None:
+    At most ``max_bytes`` of copies are kept; the least recently used go first, and a file's
+    copy is dropped as soon as the file changes.
+    """
+
+    def __init__(self, max_bytes: int = GZIP_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, int, int], bytes | None] = {}
+        self._cache: OrderedDict[str, tuple[tuple[int, int], bytes | None]] = OrderedDict()
+        self.bytes = 0
 
     def get(self, path: Path, stat: os.stat_result) -> bytes | None:
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        name, version = str(path), (stat.st_size, stat.st_mtime_ns)
         with self._lock:
-            if key not in self._cache:
-                raw = path.read_bytes()
-                packed = gzip.compress(raw, compresslevel=6, mtime=0)
-                self._cache[key] = packed if len(packed) < MIN_SAVING * len(raw) else None
-            return self._cache[key]
+            cached = self._cache.get(name)
+            if cached is not None and cached[0] == version:
+                self._cache.move_to_end(name)
+                return cached[1]
+            raw = path.read_bytes()
+            packed = gzip.compress(raw, compresslevel=6, mtime=0)
+            packed = packed if len(packed) < MIN_SAVING * len(raw) else None
+            self._store(name, version, packed)
+            return packed
+
+    def _store(self, name: str, version: tuple[int, int], packed: bytes | None) -> None:
+        old = self._cache.pop(name, None)
+        if old is not None and old[1] is not None:
+            self.bytes -= len(old[1])
+        size = len(packed) if packed is not None else 0
+        if size > self.max_bytes:
+            return  # compressed for this answer only
+        self._cache[name] = (version, packed)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, (_, dropped) = self._cache.popitem(last=False)
+            self.bytes -= len(dropped) if dropped is not None else 0
 
 
 class SiteHandler(http.server.BaseHTTPRequestHandler):
@@ -89,24 +123,55 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
         if not self.quiet:
             super().log_message(format, *args)
 
+    timeout = READ_TIMEOUT  # socketserver applies it to the connection: idle ones are closed
+
     def do_GET(self) -> None:
-        self._serve(body=True)
+        self._answer(body=True)
 
     def do_HEAD(self) -> None:
-        self._serve(body=False)
+        self._answer(body=False)
+
+    def _answer(self, *, body: bool) -> None:
+        """Serve the request; whatever goes wrong, the client still gets a status line."""
+        self._headers_sent = False
+        try:
+            self._serve(body=body)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True  # the client went away: nobody to answer
+        except Exception:
+            self.log_error("%s", traceback.format_exc())
+            self.close_connection = True
+            if not self._headers_sent:
+                self._headers_buffer = []  # drop a half-built answer: nothing went out yet
+                self._send_plain(500, "internal server error")
+
+    def end_headers(self) -> None:
+        self._headers_sent = True
+        super().end_headers()
+
+    _headers_sent = False
 
     def _resolve(self) -> Path | None:
+        """The file to serve, or None when there is none (missing, outside the root, a loop)."""
         rel = unquote(urlsplit(self.path).path).lstrip("/")
-        path = (self.root / rel).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        try:
+            path = (self.root / rel).resolve()
+            if not path.is_relative_to(self.root.resolve()):
+                return None
+            if path.is_dir():
+                if not self.path.split("?")[0].endswith("/"):
+                    return path  # redirected in _serve
+                path = path / "index.html"
+            return path if path.is_file() else None
+        except (OSError, RuntimeError):  # too long for the file system, a symlink loop
             return None
-        if path.is_dir():
-            if not self.path.split("?")[0].endswith("/"):
-                return path  # redirected in _serve
-            path = path / "index.html"
-        return path if path.is_file() else None
 
     def _serve(self, *, body: bool) -> None:
+        if len(self.path) > MAX_PATH:
+            return self._send_plain(414, "request path too long")
+        decoded = unquote(urlsplit(self.path).path)
+        if any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+            return self._send_plain(400, "control characters in the request path")
         path = self._resolve()
         if path is None:
             return self._send_plain(404, "not found")
@@ -178,6 +243,13 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
 
+class SiteServer(http.server.ThreadingHTTPServer):
+    """A thread per connection (daemon threads), a longer listen queue than the default 5."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+
 def handler_class(root: Path, *, isolate: bool = True, **overrides: object) -> type[SiteHandler]:
     """Return a handler class serving ``root`` (its own byte counter and gzip cache).
 
@@ -210,7 +282,7 @@ def serving(
     """Serve ``root`` on 127.0.0.1 in a background thread; yield ``(base_url, handler class)``."""
     handler = handler_class(root, isolate=isolate, **overrides)
     warm(handler)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = SiteServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -234,7 +306,7 @@ def main() -> None:
         args.dir, isolate=not args.no_isolation, compress=not args.no_gzip, quiet=False
     )
     warm(handler)
-    server = http.server.ThreadingHTTPServer((args.host, args.port), handler)
+    server = SiteServer((args.host, args.port), handler)
     print(f"Serving {args.dir} at http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
     try:
         server.serve_forever()

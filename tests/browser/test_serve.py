@@ -1,8 +1,14 @@
-"""scripts/serve.py over real HTTP on 127.0.0.1: MIME types, gzip, caching, isolation."""
+"""scripts/serve.py over real HTTP on 127.0.0.1: MIME types, gzip, caching, isolation, and an
+answer to every request."""
 
 from __future__ import annotations
 
 import gzip
+import http.client
+import os
+import random
+import socket
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -91,3 +97,80 @@ def test_directories_redirect_and_nothing_outside_the_root(site: Path) -> None:
         assert fetch(base + "../secret.txt")[0] == 404
         assert fetch(base + "%2e%2e/secret.txt")[0] == 404
         assert fetch(base + "missing.js")[0] == 404
+
+
+def raw_status(base: str, path: str) -> int | str:
+    """The status of a GET sent as is (no client-side quoting), or why there was none."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        return f"no response ({exc!r})"
+    finally:
+        connection.close()
+
+
+def test_every_request_gets_an_answer(site: Path) -> None:
+    (site / "loop-a").symlink_to("loop-b")
+    (site / "loop-b").symlink_to("loop-a")
+    (site / "self").symlink_to("self")
+    cases = {
+        "/loop-a": 404,
+        "/self/index.html": 404,
+        "/%00": 400,
+        "/index.html%00.js": 400,
+        "/%0d%0aSet-Cookie:x": 400,
+        "/" + "a" * 5000: 414,
+        "/" + "a/" * 300 + "b": 404,  # under the length limit, but too deep for the file system
+        "/" + "a" * 300: 404,  # one name longer than the file system allows
+        "/%ff%fe": 404,
+        "/index.html": 200,
+    }
+    with serve.serving(site) as (base, _):
+        got = {path: raw_status(base, path) for path in cases}
+    assert got == cases
+
+
+def test_unexpected_failures_answer_500(site: Path) -> None:
+    class Broken(dict):
+        def get(self, *args):
+            raise RuntimeError("a bug")
+
+    with serve.serving(site, mime_types=Broken()) as (base, _):
+        assert raw_status(base, "/index.html") == 500
+        assert raw_status(base, "/missing") == 404  # the server lives on
+
+
+def test_idle_connections_are_closed(site: Path) -> None:
+    with serve.serving(site, timeout=0.5) as (base, _):
+        host, port = base.removeprefix("http://").rstrip("/").split(":")
+        started = time.monotonic()
+        with socket.create_connection((host, int(port)), timeout=10) as idle:
+            assert idle.recv(1) == b""  # closed by the server, not by our timeout
+        assert time.monotonic() - started < 5
+        assert raw_status(base, "/index.html") == 200
+    assert serve.SiteServer.request_queue_size >= 64
+
+
+def test_the_gzip_cache_stays_within_its_budget(site: Path) -> None:
+    rng = random.Random(0)
+    text = " ".join(f"word{rng.randrange(5000)}" for i in range(200_000)).encode()  # 1.8 MB
+    cache = serve._Gzipped(max_bytes=500_000)
+    with serve.serving(site, gzipped=cache) as (base, _):
+        for rebuild in range(30):
+            (site / "big.js").write_bytes(text + f"// build {rebuild}".encode())
+            os.utime(site / "big.js", ns=(rebuild * 10**9, rebuild * 10**9))
+            body = fetch(base + "big.js", **{"Accept-Encoding": "gzip"})[2]
+            assert gzip.decompress(body).endswith(f"// build {rebuild}".encode())
+        assert sum("big.js" in name for name in cache._cache) == 1  # old builds were dropped
+        assert cache.bytes < 500_000
+        for i in range(20):
+            (site / f"f{i}.js").write_bytes(text[: 100_000 * (i + 1)])
+            fetch(base + f"f{i}.js", **{"Accept-Encoding": "gzip"})
+            assert cache.bytes <= 500_000
+        assert "f19.js" in next(reversed(cache._cache))  # most recent kept, oldest dropped
+        assert not any("big.js" in name for name in cache._cache)
