@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 import io
 import json
-import lzma
 import math
 import numbers
 import os
@@ -43,11 +42,16 @@ _META = ("__format__", "__kind__", "__config__")
 _STATE = ("epochs_trained", "history")  # training state kept in __config__ beside the settings
 _MAX_NPY_HEADER = 10_000
 _CHUNK = 1 << 20
+try:  # not in Pyodide's standard library unless loaded
+    from lzma import LZMAError
+except ImportError:  # pragma: no cover - zipfile then refuses LZMA members (RuntimeError)
+    LZMAError = zlib.error
+
 #: What a broken or hostile archive can raise from :mod:`zipfile` and its decompressors.
 _ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
-    lzma.LZMAError,
+    LZMAError,
     EOFError,
     OSError,
     RuntimeError,  # an encrypted member

@@ -7,8 +7,11 @@
 * ``pyodide/``: the Pyodide 0.27.7 core and the numpy/scipy files (``scripts/vendor_pyodide.py``,
   cached in the user cache and verified), the ``dropout_py`` wheel built from this repository
   and a ``pyodide-lock.json`` listing exactly what the site hosts (``scripts/build_wheel.py``);
-  with ``extra.cells.pyodide_cdn: true`` (or ``DROPOUT_PY_PYODIDE_CDN=1``) only the wheel and
-  the lock, since the pages then take Pyodide and its packages from the official CDN;
+  with ``extra.cells.pyodide_cdn: true`` (or ``DROPOUT_PY_PYODIDE_CDN=1``) only the wheel, the
+  lock and ``cdn-integrity.json``, since the pages then take Pyodide and its packages from the
+  official CDN: that file pins every CDN file by its Subresource Integrity digest, computed from
+  the verified copy vendored here (the same bytes the CDN serves), and the worker refuses any
+  file from the CDN that does not match;
 * ``data/mnist/``: the MNIST bundle written by ``dropout_py.mnist.export_web`` (cached in the
   user cache), or the folder named by ``DROPOUT_PY_SITE_DATA``.
 
@@ -17,6 +20,8 @@ All of these are added as generated files, so ``mkdocs build`` copies them like 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
 import json
 import logging
@@ -79,6 +84,15 @@ def use_cdn(config: MkDocsConfig) -> bool:
     return bool(settings.get("pyodide_cdn")) or os.environ.get(CDN_ENV) == "1"
 
 
+def cdn_integrity(paths: list[Path]) -> dict[str, str]:
+    """File name -> Subresource Integrity value (``sha384-<base64>``) of each file."""
+    pins = {}
+    for path in paths:
+        digest = hashlib.sha384(path.read_bytes()).digest()
+        pins[path.name] = "sha384-" + base64.b64encode(digest).decode("ascii")
+    return pins
+
+
 def _add(files: Files, config: MkDocsConfig, uri: str, path: Path) -> None:
     if files.get_file_from_path(uri) is not None:
         files.remove(files.get_file_from_path(uri))
@@ -113,6 +127,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if not use_cdn(config):
         for path in vendor.hosted_files(runtime):
             _add(files, config, f"pyodide/{path.name}", path)
+    else:
+        pins = cdn_integrity([*vendor.hosted_files(runtime), runtime / "pyodide-lock.json"])
+        content = json.dumps({"indexURL": vendor.CDN_URL, "files": pins}, indent=1)
+        files.append(File.generated(config, "pyodide/cdn-integrity.json", content=content))
     wheel = wheels.build_wheel()
     _add(files, config, f"pyodide/{wheel.name}", wheel)
     lock = wheels.site_lock(runtime / "pyodide-lock.json", list(vendor.MIRROR_PACKAGES), wheel)

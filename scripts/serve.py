@@ -8,6 +8,10 @@ What a plain ``python -m http.server`` gets wrong for this site, and what this s
 * ``Cross-Origin-Opener-Policy: same-origin`` and ``Cross-Origin-Embedder-Policy: require-corp``,
   which make the page cross-origin isolated: the Stop button can then interrupt Python and keep
   its variables (``--no-isolation`` leaves them out, to try the fallback);
+* ``Content-Security-Policy`` headers: each page's own policy (the ``<meta>`` that
+  ``hooks/csp.py`` puts in it, plus ``frame-ancestors``, which a ``<meta>`` cannot carry), and
+  with every script the workers' policy from ``assets/dropout/csp.json`` (a worker obeys the
+  policy its script comes with, not the page's);
 * HTTP caching: every response has ``ETag``, ``Last-Modified`` and ``Cache-Control: no-cache``,
   so a second visit revalidates and gets ``304 Not Modified`` instead of the bytes, and a rebuilt
   site is never served stale;
@@ -29,7 +33,9 @@ import email.utils
 import gzip
 import hashlib
 import http.server
+import json
 import os
+import re
 import threading
 import traceback
 from collections import OrderedDict
@@ -66,6 +72,8 @@ GZIP_CACHE_BYTES = 64 * 2**20  # the site's compressible files take about 15 MB 
 MAX_PATH = 2048  # characters of a request path; longer gets 414
 READ_TIMEOUT = 30.0  # seconds a connection may stay silent
 LISTEN_BACKLOG = 128
+POLICY_FILE = "assets/dropout/csp.json"  # written by hooks/csp.py
+CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"')
 
 
 class _Gzipped:
@@ -116,6 +124,7 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
     compress: bool = True
     mime_types: dict[str, str] = MIME_TYPES
     gzipped = _Gzipped()
+    worker_policy: str | None = None  # from the site's assets/dropout/csp.json
     sent = 0  # body bytes sent by all handlers of this class (reset by the caller)
     quiet = True
 
@@ -192,6 +201,9 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
             return self.end_headers()
         self.send_response(200)
         self._common_headers(etag, stat, encoding)
+        policy = self._policy(path)
+        if policy:
+            self.send_header("Content-Security-Policy", policy)
         self.send_header("Content-Type", self._mime(path))
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -221,6 +233,16 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
             return int(stat.st_mtime) <= email.utils.parsedate_to_datetime(since).timestamp()
         except (TypeError, ValueError):
             return False
+
+    def _policy(self, path: Path) -> str | None:
+        """The Content-Security-Policy to send with ``path`` (None: none)."""
+        if path.suffix in (".js", ".mjs"):
+            return self.worker_policy
+        if path.suffix != ".html":
+            return None
+        with open(path, "rb") as page:
+            meta = CSP_META.search(page.read(4096).decode("utf-8", "replace"))
+        return None if meta is None else f"{meta.group(1)}; frame-ancestors 'self'"
 
     def _common_headers(self, etag: str, stat: os.stat_result, encoding: str | None) -> None:
         self.send_header("ETag", etag)
@@ -262,8 +284,22 @@ def handler_class(root: Path, *, isolate: bool = True, **overrides: object) -> t
     **overrides
         Other class attributes, e.g. ``mime_types={**MIME_TYPES, ".wasm": "text/plain"}``.
     """
-    attrs = {"root": Path(root), "isolate": isolate, "gzipped": _Gzipped(), "sent": 0, **overrides}
+    attrs = {
+        "root": Path(root),
+        "isolate": isolate,
+        "gzipped": _Gzipped(),
+        "sent": 0,
+        "worker_policy": _worker_policy(Path(root)),
+        **overrides,
+    }
     return type("Handler", (SiteHandler,), attrs)
+
+
+def _worker_policy(root: Path) -> str | None:
+    try:
+        return json.loads((root / POLICY_FILE).read_text(encoding="utf-8"))["worker"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def warm(handler: type[SiteHandler]) -> None:

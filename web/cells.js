@@ -9,6 +9,8 @@
 // the Python worker (worker.js) as soon as the page loads, and runs cells through it in order.
 // Cells share one namespace per page; a page load (or Restart) gives a fresh one.
 
+import { safeFragment } from "./safe_html.js";
+
 const SITE_ROOT = new URL("../../", import.meta.url); // this file is assets/dropout/cells.js
 const LOAD_TIMEOUT_MS = 60_000; // no loading progress for this long = failure
 const STOP_GRACE_MS = 2_000; // an interrupt not honoured by then (C code) = terminate
@@ -122,7 +124,7 @@ function renderEvent(event) {
       el.textContent = event.data;
     } else {
       el.classList.add("dp-rich");
-      el.innerHTML = event.data; // our own SVG/HTML, produced by the page's code
+      el.append(safeFragment(event.data)); // SVG/HTML from the cell's code, without scripts
     }
   }
   return el;

@@ -77,6 +77,53 @@ function mountData(manifest, dataURL) {
   FS.writeFile(`${DATA_MOUNT}/manifest.json`, JSON.stringify(manifest));
 }
 
+// The Pyodide module. From the site, a plain import. From the CDN, every file is pinned by the
+// Subresource Integrity digest the build put in the site's cdn-integrity.json (digests of the
+// copies it verified, the same bytes the CDN serves): GET requests carry it as `integrity`, and
+// the two scripts, which import() cannot check, are fetched checked and run from those bytes.
+// Resolves to {loadPyodide, pinFailure}: pinFailure rejects as soon as a pinned file fails (Pyodide
+// itself only logs a failed wasm download and waits forever).
+async function importPyodide(config) {
+  const pinFailure = new Promise(() => {});
+  if (config.lockURL === config.siteLockURL) {
+    const { loadPyodide } = await import(new URL("pyodide.mjs", config.indexURL).href);
+    return { loadPyodide, pinFailure };
+  }
+  const pins = await (await fetch(new URL("cdn-integrity.json", config.siteLockURL))).json();
+  const integrity = new Map(
+    Object.entries(pins.files).map(([name, sri]) => [new URL(name, config.indexURL).href, sri]),
+  );
+  let fail;
+  const failed = new Promise((_, reject) => (fail = reject));
+  failed.catch(() => {}); // reported through init, if it is still waiting
+  const plainFetch = self.fetch.bind(self);
+  self.fetch = (resource, options = {}) => {
+    const request = resource instanceof Request ? resource : null;
+    const url = new URL(request ? request.url : resource, self.location).href;
+    const method = (options.method ?? request?.method ?? "GET").toUpperCase();
+    const sri = method === "GET" && !options.integrity ? integrity.get(url) : undefined;
+    if (!sri) return plainFetch(resource, options);
+    return plainFetch(resource, { ...options, integrity: sri }).catch((error) => {
+      const problem = new Error(`${url} does not match its pinned digest, or could not be fetched (${error.message})`);
+      fail(problem);
+      throw problem;
+    });
+  };
+  const checkedImport = async (name) => {
+    const response = await self.fetch(new URL(name, config.indexURL));
+    if (!response.ok) throw new Error(`${response.url} answered HTTP ${response.status}`);
+    const blob = URL.createObjectURL(new Blob([await response.text()], { type: "text/javascript" }));
+    try {
+      return await import(blob);
+    } finally {
+      URL.revokeObjectURL(blob);
+    }
+  };
+  await checkedImport("pyodide.asm.js"); // defines _createPyodideModule, so Pyodide does not load it
+  const { loadPyodide } = await checkedImport("pyodide.mjs");
+  return { loadPyodide, pinFailure: failed };
+}
+
 // numpy and dropout_py are always loaded. From the site's own lock dropout_py loads by name; with
 // the CDN's lock (which does not know it) it loads by the URL of the wheel the site hosts.
 async function preloads(config) {
@@ -89,11 +136,11 @@ async function init(config) {
   const start = performance.now();
   const manifest = fetchManifest(config.dataURL);
   const checked = preflight(config.indexURL);
-  const { loadPyodide } = await import(new URL("pyodide.mjs", config.indexURL).href);
+  const { loadPyodide, pinFailure } = await importPyodide(config);
   // The preloaded packages download while the interpreter boots; a failed check ends the wait.
   const packages = await preloads(config);
   const options = { indexURL: config.indexURL, lockFileURL: config.lockURL, packages };
-  [pyodide] = await Promise.all([loadPyodide(options), checked]);
+  [pyodide] = await Promise.race([Promise.all([loadPyodide(options), checked]), pinFailure]);
   post({ type: "status", text: "Python, numpy, dropout_py", seconds: seconds(start), numpy: true });
   const step = performance.now();
   const bundle = await manifest;

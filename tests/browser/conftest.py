@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from site_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, Requests, serve
+from site_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, Requests, serve, watch_csp
 
 
 @pytest.fixture(scope="session")
@@ -55,14 +55,21 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def context(browser: object) -> Iterator[tuple[object, Requests]]:
-    """A fresh browser context (own cache) and the list of requests it makes."""
+def context(browser: object, request: pytest.FixtureRequest) -> Iterator[tuple[object, Requests]]:
+    """A fresh browser context (own cache) and the list of requests it makes.
+
+    Every Content-Security-Policy violation in its pages and workers fails the test, unless it
+    is marked ``csp_violations_expected``; the violations are then in ``ctx.csp_violations``.
+    """
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
     ctx.set_default_timeout(60_000)
     requests = Requests()
     ctx.on("request", lambda request: requests.append(request.url))
+    ctx.csp_violations = watch_csp(ctx)
     yield ctx, requests
     ctx.close()
+    if request.node.get_closest_marker("csp_violations_expected") is None:
+        assert ctx.csp_violations == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture(scope="session")

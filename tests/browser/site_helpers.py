@@ -58,3 +58,27 @@ class Requests(list):
             for u in self
             if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin
         ]
+
+
+# Logged by every page of a watched context for each violation; workers' violations reach the
+# console as errors or warnings naming the policy.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+CSP_WORDS = ("CSP violation", "Content Security Policy", "Content-Security-Policy", "Refused to")
+
+
+def watch_csp(context) -> list[str]:
+    """Collect the CSP violations of ``context``'s pages and workers into the returned list."""
+    violations: list[str] = []
+    context.add_init_script(CSP_LISTENER)
+
+    def on_console(message) -> None:
+        if any(word in message.text for word in CSP_WORDS):
+            violations.append(message.text)
+
+    context.on("console", on_console)
+    return violations

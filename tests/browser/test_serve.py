@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import os
 import random
 import socket
@@ -174,3 +175,23 @@ def test_the_gzip_cache_stays_within_its_budget(site: Path) -> None:
             assert cache.bytes <= 500_000
         assert "f19.js" in next(reversed(cache._cache))  # most recent kept, oldest dropped
         assert not any("big.js" in name for name in cache._cache)
+
+
+def test_pages_and_scripts_carry_their_content_security_policy(site: Path) -> None:
+    policy = "default-src 'self'; script-src 'self' 'sha256-abc='"
+    (site / "index.html").write_text(
+        f'<html><head><meta http-equiv="Content-Security-Policy" content="{policy}">'
+        "</head><body>home</body></html>"
+    )
+    worker = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
+    (site / "assets" / "dropout").mkdir(parents=True)
+    (site / "assets" / "dropout" / "csp.json").write_text(json.dumps({"worker": worker}))
+    with serve.serving(site) as (base, _):
+        page = fetch(base + "index.html", **{"Accept-Encoding": "gzip"})[1]
+        script = fetch(base + "pyodide/pyodide.mjs")[1]
+        wasm = fetch(base + "pyodide/pyodide.asm.wasm")[1]
+        plain = fetch(base + "demo/")[1]
+    assert page["Content-Security-Policy"] == f"{policy}; frame-ancestors 'self'"
+    assert script["Content-Security-Policy"] == worker
+    assert "Content-Security-Policy" not in wasm
+    assert "Content-Security-Policy" not in plain  # a page without a policy gets none
