@@ -13,7 +13,7 @@ in the user cache (``dropout-py fetch``) for the cases that get as far as loadin
 Cases (the findings of issue #12):
 
 * model: crafted ``evaluate --model`` files: settings asking for huge layers, malformed settings
-  and metadata, an extra 1 GB member, a member header claiming 10^13 elements;
+  and metadata, an extra 1 GB member, a member header claiming 10^13 elements, 300,000 members;
 * data: ``--data-dir`` that does not exist, holds garbage, or holds a gzip bomb (a 3.9 MB
   ``.gz`` declaring 4 GB);
 * serve: ``scripts/serve.py`` asked for a symlink loop, ``/%00``, a 5,000-character path; its
@@ -191,6 +191,11 @@ def model_cases(work: Path) -> dict[str, list[str]]:
     for name, members in files.items():
         path = write_zip(work / (re.sub(r"\W+", "-", name) + ".npz"), members)
         cases[f"model: {name}"] = ["evaluate", "--model", str(path)]
+    many = write_zip(
+        work / "many-members.npz", {**good, **{f"m{i}.npy": b"" for i in range(300_000)}}
+    )
+    size = many.stat().st_size / 1e6
+    cases[f"model: 300,000 empty members ({size:.0f} MB file)"] = ["evaluate", "--model", str(many)]
     extra = write_zip(work / "extra-1gb.npz", good)
     big_deflated_member(extra, 1 << 30)
     size = extra.stat().st_size / 1e6

@@ -38,6 +38,8 @@ FORMAT_VERSION = 1
 MAX_PARAMETERS = 100_000_000
 MAX_CONFIG_CHARS = 4_000_000  # the settings JSON; a long history takes ~150 characters an epoch
 MAX_KIND_CHARS = 100
+MAX_MEMBERS = 10_000  # a model has 3 + 2 per layer; ZIP64's 65,535+ are refused as well
+_END_RECORD_SEARCH = 22 + 65_535  # the end-of-directory record and the longest comment
 _META = ("__format__", "__kind__", "__config__")
 _STATE = ("epochs_trained", "history")  # training state kept in __config__ beside the settings
 _MAX_NPY_HEADER = 10_000
@@ -280,6 +282,11 @@ class _Archive:
             raise FileNotFoundError(f"no model file at {path}")
         self.path = path
         self.size = path.stat().st_size
+        count = _member_count(path, self.size)
+        if count is not None and count > MAX_MEMBERS:
+            raise ValueError(
+                f"{path}: {count} members in the archive; a model file has at most {MAX_MEMBERS}"
+            )
         try:
             self.zip = zipfile.ZipFile(path)
         except _ARCHIVE_ERRORS as exc:
@@ -440,6 +447,20 @@ class _Archive:
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
             raise ValueError(f"{self.path}: parameter {name!r} is not a finite numeric array")
         return array
+
+
+def _member_count(path: Path, size: int) -> int | None:
+    """The number of members the archive's end record declares (None: no end record).
+
+    Read before :mod:`zipfile` parses, and allocates, the archive's whole directory.
+    """
+    with open(path, "rb") as f:
+        f.seek(max(0, size - _END_RECORD_SEARCH))
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None  # zipfile reports the broken archive
+    return int.from_bytes(tail[at + 10 : at + 12], "little")  # 0xFFFF: a ZIP64 archive
 
 
 def _describe(dtype: np.dtype) -> str:

@@ -274,6 +274,13 @@ def test_missing_duplicate_and_renamed_members_are_refused(mlp_file, tmp_path):
     refused(write_members(tmp_path / "renamed.npz", renamed), "unknown member 'B1'")
 
 
+def test_an_archive_of_very_many_members_is_refused_before_listing_them(mlp_file, tmp_path):
+    members = list(members_of(mlp_file).items())
+    members += [(f"m{i}.npy", b"") for i in range(20_000)]
+    crafted = write_members(tmp_path / "many.npz", members)
+    refused(crafted, "20007 members in the archive; a model file has at most 10000", max_mb=2)
+
+
 def test_corrupt_member_data_is_refused(mlp_file, tmp_path):
     data = bytearray(mlp_file.read_bytes())
     offset = data.find(b"W0.npy") + 400  # inside W0's data, after its local header
