@@ -284,8 +284,9 @@ class _Archive:
         self.size = path.stat().st_size
         count = _member_count(path, self.size)
         if count is not None and count > MAX_MEMBERS:
+            many = "65,535 or more" if count == 0xFFFF else f"{count:,}"  # 0xFFFF: ZIP64
             raise ValueError(
-                f"{path}: {count} members in the archive; a model file has at most {MAX_MEMBERS}"
+                f"{path}: {many} members in the archive; a model file has at most {MAX_MEMBERS:,}"
             )
         try:
             self.zip = zipfile.ZipFile(path)

@@ -278,7 +278,9 @@ def test_an_archive_of_very_many_members_is_refused_before_listing_them(mlp_file
     members = list(members_of(mlp_file).items())
     members += [(f"m{i}.npy", b"") for i in range(20_000)]
     crafted = write_members(tmp_path / "many.npz", members)
-    refused(crafted, "20007 members in the archive; a model file has at most 10000", max_mb=2)
+    refused(crafted, "20,007 members in the archive; a model file has at most 10,000", max_mb=2)
+    members += [(f"n{i}.npy", b"") for i in range(70_000)]  # a ZIP64 archive
+    refused(write_members(tmp_path / "zip64.npz", members), "65,535 or more members", max_mb=2)
 
 
 def test_corrupt_member_data_is_refused(mlp_file, tmp_path):
