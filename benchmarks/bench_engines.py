@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from dropout_py.results import append_row, git_commit, machine, now
+from dropout_py.run.results import append_row, git_commit, machine, now
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -46,8 +46,8 @@ DROPOUT = dict(keep_input=0.8, keep_hidden=0.5)
 def child(settings_json: str) -> None:
     """Train one configuration and print one JSON line of results."""
     from dropout_py import load_mnist
-    from dropout_py.experiment import RunSettings, run
-    from dropout_py.results import run_row
+    from dropout_py.run.experiment import RunSettings, run
+    from dropout_py.run.results import run_row
 
     fields = json.loads(settings_json)
     fields["hidden"] = tuple(fields.get("hidden", (100,)))

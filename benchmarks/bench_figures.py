@@ -26,7 +26,7 @@ from dropout_py.figures import (
     thinning_steps,
     weight_matrix,
 )
-from dropout_py.results import append_row, git_commit, machine, now
+from dropout_py.run.results import append_row, git_commit, machine, now
 
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "bench-figures.jsonl"
 

@@ -23,7 +23,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from dropout_py.results import append_row, git_commit, machine, now
+from dropout_py.run.results import append_row, git_commit, machine, now
 
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "bench-mnist-load.jsonl"
 

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
-from dropout_py.results import append_row, git_commit, machine, now
+from dropout_py.run.results import append_row, git_commit, machine, now
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "results" / "bench-site.jsonl"

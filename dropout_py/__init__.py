@@ -15,20 +15,20 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from dropout_py.events import TrainingEvent
-from dropout_py.metrics import Evaluation
-from dropout_py.mlp import DropoutMLP
-from dropout_py.models import load_model
-from dropout_py.tutorial import NeuralNetwork
+from dropout_py.nn.events import TrainingEvent
+from dropout_py.nn.metrics import Evaluation
+from dropout_py.nn.mlp import DropoutMLP
+from dropout_py.nn.models import load_model
+from dropout_py.nn.tutorial import NeuralNetwork
 
 __version__ = "0.1.0"
 
 # Data and figures are imported on first use, so `import dropout_py` stays light (in Pyodide
 # too) for pages that only build networks.
 _LAZY = {
-    "MNIST": "dropout_py.mnist",
-    "load_mnist": "dropout_py.mnist",
-    "fetch_mnist": "dropout_py.fetch",
+    "MNIST": "dropout_py.data.mnist",
+    "load_mnist": "dropout_py.data.mnist",
+    "fetch_mnist": "dropout_py.data.fetch",
     "figures": "dropout_py.figures",
 }
 

@@ -117,7 +117,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 def _settings_from(args: argparse.Namespace):
     """Preset or engine defaults, then every option the user gave."""
-    from dropout_py.experiment import FAST_ONLY, PRESETS, TUTORIAL_ONLY, RunSettings
+    from dropout_py.run.experiment import FAST_ONLY, PRESETS, TUTORIAL_ONLY, RunSettings
 
     if args.preset:
         settings = PRESETS[args.preset]
@@ -144,8 +144,8 @@ def _settings_from(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from dropout_py.experiment import build_model, run
-    from dropout_py.mnist import load_mnist
+    from dropout_py.data.mnist import load_mnist
+    from dropout_py.run.experiment import build_model, run
 
     settings = _settings_from(args)
     model = build_model(settings)  # bad settings fail here, before any download
@@ -226,7 +226,7 @@ class _TrainingProgress:
         self._bar = None
 
     def __call__(self, event) -> None:
-        from dropout_py.progress import ProgressBar
+        from dropout_py.run.progress import ProgressBar
 
         if event.kind == "step":
             if self._bar is None:
@@ -257,9 +257,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from dropout_py.experiment import score
-    from dropout_py.mnist import load_mnist
-    from dropout_py.models import load_model
+    from dropout_py.data.mnist import load_mnist
+    from dropout_py.nn.models import load_model
+    from dropout_py.run.experiment import score
 
     model = load_model(args.model)
     data = load_mnist(data_dir=args.data_dir)
@@ -299,7 +299,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
         description="Check every grid file, then train the points that RESULTS/<name>.jsonl "
         "does not hold yet, appending one row per finished point (settings, seed, per-epoch "
         "history, final metrics, seconds, commit, machine). Interrupted sweeps resume where "
-        "they stopped. The grid format is described in dropout_py.sweep.",
+        "they stopped. The grid format is described in dropout_py.run.sweep.",
     )
     p.add_argument("grids", nargs="+", metavar="GRID.toml", help="grid files")
     p.add_argument("--results", default="results", metavar="DIR", help="default: results/")
@@ -317,8 +317,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from dropout_py.progress import ProgressBar
-    from dropout_py.sweep import load_grid, pending, run_sweep
+    from dropout_py.run.progress import ProgressBar
+    from dropout_py.run.sweep import load_grid, pending, run_sweep
 
     grids = [load_grid(path) for path in args.grids]  # every grid is checked before any run
     for grid in grids:
@@ -375,7 +375,7 @@ def _add_fetch(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from dropout_py.fetch import fetch_mnist
+    from dropout_py.data.fetch import fetch_mnist
 
     bars = None if args.quiet else _ProgressBars()
     try:
@@ -402,7 +402,7 @@ def _add_export_web(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_export_web(args: argparse.Namespace) -> int:
-    from dropout_py.mnist import export_web
+    from dropout_py.data.mnist import export_web
 
     bars = _ProgressBars()
     try:
@@ -431,7 +431,7 @@ class _ProgressBars:
         self._bar = None
 
     def __call__(self, name: str, done: int, total: int | None) -> None:
-        from dropout_py.progress import ProgressBar
+        from dropout_py.run.progress import ProgressBar
 
         if name != self._name:
             self.close()
@@ -458,7 +458,7 @@ def _warning_printer(command: str):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
-    from dropout_py.fetch import DataDirWarning
+    from dropout_py.data.fetch import DataDirWarning
 
     args = build_parser().parse_args(argv)
     try:

@@ -160,8 +160,8 @@ def _cli_transcript(r: Results) -> str:
     from types import SimpleNamespace
 
     from dropout_py.cli import _print_summary, _TrainingProgress
-    from dropout_py.events import TrainingEvent
-    from dropout_py.experiment import RunSettings
+    from dropout_py.nn.events import TrainingEvent
+    from dropout_py.run.experiment import RunSettings
 
     row = next(x for x in _goal("chapter-scaled")(r) if x["seed"] == 1)
     settings = RunSettings(**{**row["settings"], "hidden": tuple(row["settings"]["hidden"])})

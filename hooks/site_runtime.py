@@ -109,7 +109,7 @@ def _data_bundle() -> Path | None:
     except ImportError:
         log.info("no MNIST bundle: dropout_py.mnist.export_web is not available yet")
         return None
-    from dropout_py.cache import user_cache_dir
+    from dropout_py.data.cache import user_cache_dir
 
     folder = user_cache_dir("site-data", "mnist")
     export_web(folder)  # returns at once when the bundle there is already complete and verified

@@ -10,7 +10,7 @@ Where the files come from (nothing else is reachable on the project's machines):
   is only a mirror: its own digest is pinned, just the five files are extracted and each must
   match the sha256 listed in the official lock. Nothing else from it is used.
 
-The result is one folder in the user cache (``dropout_py.cache.user_cache_dir("vendor")``),
+The result is one folder in the user cache (``dropout_py.data.cache.user_cache_dir("vendor")``),
 reused between builds and re-verified file by file every time it is used.
 
 Run ``python scripts/vendor_pyodide.py`` to fill the cache and print the folder.
@@ -65,7 +65,7 @@ def sha256_of(path: Path) -> str:
 
 def default_cache_dir() -> Path:
     """Return ``<user cache>/vendor`` (the package's own cache root, env ``DROPOUT_PY_CACHE``)."""
-    from dropout_py.cache import user_cache_dir
+    from dropout_py.data.cache import user_cache_dir
 
     return user_cache_dir("vendor")
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dropout_py.fetch import IdxFile, MnistSpec, SubsetSpec
-from dropout_py.idx import encode_header, idx_sha256, write_idx
-from dropout_py.mnist import stratified_indices
+from dropout_py.data.fetch import IdxFile, MnistSpec, SubsetSpec
+from dropout_py.data.idx import encode_header, idx_sha256, write_idx
+from dropout_py.data.mnist import stratified_indices
 
 NAMES = (
     "train-images-idx3-ubyte",

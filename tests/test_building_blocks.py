@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from dropout_py import activations as act
 from dropout_py._random import resolve_rng
-from dropout_py.initializers import (
+from dropout_py.nn import activations as act
+from dropout_py.nn.initializers import (
     chapter_weights,
     initial_weights,
     scaled_weights,
     truncated_normal,
 )
-from dropout_py.metrics import confusion_counts
-from dropout_py.serialization import load_npz, save_npz
-from dropout_py.thinning import (
+from dropout_py.nn.metrics import confusion_counts
+from dropout_py.nn.serialization import load_npz, save_npz
+from dropout_py.nn.thinning import (
     keep_mask,
     partition_bounds,
     sample_active_indices,

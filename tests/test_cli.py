@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dropout_py.fetch
+import dropout_py.data.fetch
 from dropout_py.cli import main
 
 
 @pytest.fixture
 def tiny(mnist_env, fake_mnist, monkeypatch, tmp_path):
     """A data folder with a fake MNIST (30 train / 20 test images) that verifies as the real one."""
-    monkeypatch.setattr(dropout_py.fetch, "MNIST_SPEC", fake_mnist.spec)
+    monkeypatch.setattr(dropout_py.data.fetch, "MNIST_SPEC", fake_mnist.spec)
     return fake_mnist.write(tmp_path / "data")
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from dropout_py import DropoutMLP
-from dropout_py.progress import ProgressBar, TrainingProgress
 from dropout_py.run.compare import compare_runs
+from dropout_py.run.progress import ProgressBar, TrainingProgress
 
 SETTINGS = {"plain": {}, "dropout": {"keep_input": 0.8, "keep_hidden": 0.5}}
 

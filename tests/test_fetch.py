@@ -10,9 +10,9 @@ import time
 import pytest
 from mnist_helpers import NAMES, gz_bytes, make_tarball
 
-from dropout_py import fetch
 from dropout_py.cli import main
-from dropout_py.fetch import DataUnavailableError, fetch_mnist
+from dropout_py.data import fetch
+from dropout_py.data.fetch import DataUnavailableError, fetch_mnist
 
 
 def spec_with(fake, **changes):
@@ -155,7 +155,7 @@ def test_flipped_byte_in_cache_is_detected_and_repaired(fake_mnist, mnist_env, m
 
 CHILD = """
 import json, sys
-from dropout_py.fetch import IdxFile, MnistSpec, SubsetSpec, fetch_mnist
+from dropout_py.data.fetch import IdxFile, MnistSpec, SubsetSpec, fetch_mnist
 files, mirrors = json.loads(sys.argv[1])
 spec = MnistSpec(tuple(IdxFile(*f) for f in files), SubsetSpec("s", 1, 1, ()), tuple(mirrors))
 print(json.dumps([f.source for f in fetch_mnist(spec=spec, npm=False).values()]))

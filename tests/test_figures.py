@@ -33,7 +33,7 @@ from dropout_py.figures import (
     weight_matrix,
 )
 from dropout_py.figures._png import encode_png
-from dropout_py.thinning import sample_active_indices
+from dropout_py.nn.thinning import sample_active_indices
 
 NS = "{http://www.w3.org/2000/svg}"
 GOLDEN = Path(__file__).parent / "golden"
@@ -352,7 +352,7 @@ def test_network_from_a_full_and_a_thinned_network():
 
 
 def test_network_from_the_tutorial_class_during_dropout():
-    from dropout_py.tutorial import NeuralNetwork
+    from dropout_py.nn.tutorial import NeuralNetwork
 
     nn = NeuralNetwork(6, 2, 5, 0.1, bias=1, seed=3)
     inputs, hidden = nn.dropout_weight_matrices(0.5, 0.6)

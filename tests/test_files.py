@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from dropout_py import NeuralNetwork, figures
-from dropout_py.fetch import fetch_mnist
+from dropout_py.data.fetch import fetch_mnist
 
 HOUR = 3600
 

@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from dropout_py.idx import idx_sha256, read_idx, write_idx
+from dropout_py.data.idx import idx_sha256, read_idx, write_idx
 
 
 def header(code: int, *dims: int, ndim: int | None = None) -> bytes:

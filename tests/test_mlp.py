@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dropout_py import DropoutMLP, load_model
-from dropout_py.thinning import keep_mask
+from dropout_py.nn.thinning import keep_mask
 
 
 def blobs(n=400, n_in=8, n_out=3, seed=0):

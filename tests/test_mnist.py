@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from mnist_helpers import NAMES
 
-from dropout_py import fetch
 from dropout_py.cli import main
-from dropout_py.fetch import MNIST_SPEC, DataUnavailableError
-from dropout_py.idx import idx_sha256, read_idx
-from dropout_py.mnist import (
+from dropout_py.data import fetch
+from dropout_py.data.fetch import MNIST_SPEC, DataUnavailableError
+from dropout_py.data.idx import idx_sha256, read_idx
+from dropout_py.data.mnist import (
     MNIST,
     chapter_scale,
     export_chapter_pickle,

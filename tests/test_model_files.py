@@ -120,7 +120,7 @@ def test_settings_asking_for_a_huge_layer_are_refused_before_allocating(mlp_file
         config["layer_sizes"] = [784, hidden, 10]
         return config
 
-    from dropout_py.serialization import MAX_PARAMETERS
+    from dropout_py.nn.serialization import MAX_PARAMETERS
 
     crafted = with_config(mlp_file, tmp_path / "huge.npz", grow)
     error = refused(crafted, "")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import dropout_py.fetch
+import dropout_py.data.fetch
 from dropout_py.cli import main
-from dropout_py.results import append_row, read_rows
-from dropout_py.sweep import GridError, load_grid, run_sweep
+from dropout_py.run.results import append_row, read_rows
+from dropout_py.run.sweep import GridError, load_grid, run_sweep
 
 TINY_GRID = """\
 name = "tiny"
@@ -46,7 +46,7 @@ TIME_FIELDS = ("finished", "machine", "seconds", "seconds_per_epoch")
 @pytest.fixture
 def tiny(mnist_env, fake_mnist, monkeypatch, tmp_path):
     """A data folder with a fake MNIST (30 train / 20 test images) that verifies as the real one."""
-    monkeypatch.setattr(dropout_py.fetch, "MNIST_SPEC", fake_mnist.spec)
+    monkeypatch.setattr(dropout_py.data.fetch, "MNIST_SPEC", fake_mnist.spec)
     return fake_mnist.write(tmp_path / "data")
 
 
@@ -293,8 +293,8 @@ def test_a_killed_sweep_resumes_losing_only_the_point_in_flight(tiny, fake_mnist
     launcher = tmp_path / "launch.py"
     launcher.write_text(
         "import pickle, sys\n"
-        "import dropout_py.fetch\n"
-        f"dropout_py.fetch.MNIST_SPEC = pickle.loads(open({str(spec)!r}, 'rb').read())\n"
+        "import dropout_py.data.fetch\n"
+        f"dropout_py.data.fetch.MNIST_SPEC = pickle.loads(open({str(spec)!r}, 'rb').read())\n"
         "from dropout_py.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
@@ -347,7 +347,7 @@ def test_the_rows_are_json_lines(tiny, tmp_path):
 def test_ctrl_c_keeps_the_finished_points_and_records_no_half_trained_one(
     tiny, tmp_path, monkeypatch, capsys
 ):
-    import dropout_py.sweep as sweep
+    import dropout_py.run.sweep as sweep
 
     real_run, calls = sweep.run, []
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dropout_py import NeuralNetwork
-from dropout_py.tutorial import NeuralNetwork as TutorialNetwork
+from dropout_py.nn.tutorial import NeuralNetwork as TutorialNetwork
 
 
 def blobs(n=300, n_in=6, n_out=3, seed=0):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from dropout_py._random import SeedLike, resolve_rng
-from dropout_py.thinning import check_keep_fraction, sample_active_indices
+from dropout_py.nn.thinning import check_keep_fraction, sample_active_indices
 
 from . import _checks as checks
 from . import _svg
@@ -466,7 +466,7 @@ def thinned_networks(
     """Draw ``count`` randomly thinned versions of one network side by side.
 
     Each panel keeps ``max(1, int(n * keep))`` random nodes of every layer but the output, drawn
-    with :func:`dropout_py.thinning.sample_active_indices` (the same sampling the networks use).
+    with :func:`dropout_py.nn.thinning.sample_active_indices` (the same sampling the networks use).
 
     Parameters
     ----------

@@ -1,1 +1,1 @@
-"""Running experiments: settings to a trained model and its results, and progress display."""
+"""Running experiments: runs, sweeps, results files, side-by-side comparisons, progress."""

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from dropout_py.figures import Figure, learning_curves
-from dropout_py.mlp import DropoutMLP
-from dropout_py.progress import TrainingProgress
+from dropout_py.nn.mlp import DropoutMLP
+from dropout_py.run.progress import TrainingProgress
 
 #: Most runs one figure can tell apart (a colour and a marker each).
 MOST_RUNS = 8
@@ -104,7 +104,7 @@ def compare_runs(
         ``display_id`` and ``update``, so the figure is redrawn in place while the runs train.
     progress : bool
         Draw a progress line per run on stdout (see
-        :class:`~dropout_py.progress.TrainingProgress`); with ``show`` it moves once per epoch,
+        :class:`~dropout_py.run.progress.TrainingProgress`); with ``show`` it moves once per epoch,
         so it stays below the figure.
     **options
         :class:`DropoutMLP` options shared by all runs (``batch_size=20``...).

@@ -100,10 +100,11 @@ def test_traceback_starts_at_the_cell_and_names_it() -> None:
 
 def test_library_frames_are_named_by_module_path_not_install_folder() -> None:
     [cell] = run(
-        "from dropout_py.thinning import sample_active_indices\nsample_active_indices(None, 5, 2)"
+        "from dropout_py.nn.thinning import sample_active_indices\n"
+        "sample_active_indices(None, 5, 2)"
     )
     text = cell[0]["traceback"]
-    assert 'File "dropout_py/thinning.py", line' in text
+    assert 'File "dropout_py/nn/thinning.py", line' in text
     assert str(REPO) not in text and "site-packages" not in text
     assert "ValueError: keep_fraction must be in (0, 1], got 2" in text
 

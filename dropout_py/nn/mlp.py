@@ -22,21 +22,21 @@ from typing import Any
 
 import numpy as np
 
-from dropout_py import _validation as check
 from dropout_py._random import SeedLike, resolve_rng
-from dropout_py._threads import limit_blas_threads
-from dropout_py.activations import (
+from dropout_py.nn import _validation as check
+from dropout_py.nn._threads import limit_blas_threads
+from dropout_py.nn.activations import (
     ACTIVATIONS,
     DERIVATIVES,
     LOSSES,
     OUTPUT_ACTIVATION,
     OUTPUT_DELTAS,
 )
-from dropout_py.events import TrainingEvent
-from dropout_py.initializers import INITIALIZERS, initial_weights
-from dropout_py.metrics import Evaluation, confusion_counts
-from dropout_py.serialization import load_model_file, save_npz
-from dropout_py.thinning import (
+from dropout_py.nn.events import TrainingEvent
+from dropout_py.nn.initializers import INITIALIZERS, initial_weights
+from dropout_py.nn.metrics import Evaluation, confusion_counts
+from dropout_py.nn.serialization import load_model_file, save_npz
+from dropout_py.nn.thinning import (
     check_keep_fraction,
     keep_mask,
     partition_bounds,
@@ -201,7 +201,7 @@ class DropoutMLP:
         score_train : bool
             Also score the whole training set after every epoch (``train_accuracy``).
         callback : callable, optional
-            Called with every :class:`~dropout_py.events.TrainingEvent`; returning ``True``
+            Called with every :class:`~dropout_py.nn.events.TrainingEvent`; returning ``True``
             stops training cleanly after that step.
 
         Returns
@@ -231,7 +231,7 @@ class DropoutMLP:
         validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         score_train: bool = False,
     ) -> Iterator[TrainingEvent]:
-        """Train step by step, yielding a :class:`~dropout_py.events.TrainingEvent` each time.
+        """Train step by step, yielding a :class:`~dropout_py.nn.events.TrainingEvent` each time.
 
         Events come after every mini-batch (``kind="step"``, ``metrics={"loss": batch loss}``) and
         every epoch (``kind="epoch"``, ``metrics`` = the epoch's record, also appended to

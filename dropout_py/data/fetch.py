@@ -34,8 +34,8 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from dropout_py._files import remove_stale
-from dropout_py.cache import user_cache_dir
-from dropout_py.idx import idx_sha256, read_idx
+from dropout_py.data.cache import user_cache_dir
+from dropout_py.data.idx import idx_sha256, read_idx
 
 #: ``progress(name, done_bytes, total_bytes)``; ``total_bytes`` is ``None`` when unknown.
 Progress = Callable[[str, int, "int | None"], None]
@@ -495,7 +495,7 @@ def _install_stream(src: BinaryIO | None, f: IdxFile, cache: Path, origin: str) 
 
 def _install_array(array: np.ndarray, f: IdxFile, cache: Path) -> Path:
     """Write ``array`` as raw IDX to a temporary file, verify the bytes, move into place."""
-    from dropout_py.idx import write_idx
+    from dropout_py.data.idx import write_idx
 
     with _temporary(cache, f.name) as tmp:
         write_idx(tmp, array)

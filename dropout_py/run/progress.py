@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TextIO
 
-from dropout_py.events import TrainingEvent
+from dropout_py.nn.events import TrainingEvent
 
 
 class ProgressBar:

@@ -42,14 +42,14 @@ from typing import Any
 
 import numpy as np
 
-from dropout_py import _validation as check
 from dropout_py._random import SeedLike, resolve_rng
-from dropout_py.activations import sigmoid, squared_error
-from dropout_py.events import TrainingEvent
-from dropout_py.initializers import INITIALIZERS, initial_weights
-from dropout_py.metrics import Evaluation, confusion_counts
-from dropout_py.serialization import load_model_file, save_npz
-from dropout_py.thinning import (
+from dropout_py.nn import _validation as check
+from dropout_py.nn.activations import sigmoid, squared_error
+from dropout_py.nn.events import TrainingEvent
+from dropout_py.nn.initializers import INITIALIZERS, initial_weights
+from dropout_py.nn.metrics import Evaluation, confusion_counts
+from dropout_py.nn.serialization import load_model_file, save_npz
+from dropout_py.nn.thinning import (
     check_keep_fraction,
     partition_bounds,
     sample_active_indices,
@@ -75,7 +75,7 @@ class NeuralNetwork:
         If set (and non-zero), a constant node with this value is appended to the input and the
         hidden layer; its weights are the last column of ``wih`` and ``who``.
     init : {"scaled", "chapter"}
-        How the first weights are drawn (see :mod:`dropout_py.initializers`).
+        How the first weights are drawn (see :mod:`dropout_py.nn.initializers`).
     backprop : {"chapter", "gradient"}
         What the hidden layer learns from: the output error (the chapter's rule) or the exact
         gradient of the squared error.
@@ -297,7 +297,7 @@ class NeuralNetwork:
         verbose : bool
             Print ``epoch: N`` at the start of every epoch, as the chapter does.
         callback : callable, optional
-            Called with a :class:`~dropout_py.events.TrainingEvent` after every partition
+            Called with a :class:`~dropout_py.nn.events.TrainingEvent` after every partition
             (``kind="step"``) and after every epoch (``kind="epoch"``). Its ``metrics`` are empty:
             scoring is left to the caller (see :meth:`score`), so training time stays pure.
         """

@@ -1,7 +1,7 @@
 """One training run on MNIST, from settings to results, as ``dropout-py train`` does it.
 
 The benchmark and the pages use it too. The data flows one way: :class:`RunSettings` and an
-:class:`~dropout_py.mnist.MNIST` → :func:`build_model` → :func:`run` (training, scoring after
+:class:`~dropout_py.data.mnist.MNIST` → :func:`build_model` → :func:`run` (training, scoring after
 every epoch) → :class:`RunResult`, which the caller prints, saves or draws.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from dropout_py.events import TrainingEvent
-from dropout_py.metrics import Evaluation
-from dropout_py.mlp import DropoutMLP
-from dropout_py.mnist import MNIST, chapter_scale, one_hot
-from dropout_py.tutorial import NeuralNetwork
+from dropout_py.data.mnist import MNIST, chapter_scale, one_hot
+from dropout_py.nn.events import TrainingEvent
+from dropout_py.nn.metrics import Evaluation
+from dropout_py.nn.mlp import DropoutMLP
+from dropout_py.nn.tutorial import NeuralNetwork
 
 ENGINES = ("fast", "tutorial")
 

@@ -2,7 +2,7 @@
 
 ``dropout-py sweep GRID.toml`` reads a grid, skips the points its results file already holds,
 trains the others (in parallel processes through joblib, or on a Dask cluster) and appends one
-row per finished point to ``results/<name>.jsonl`` (see :mod:`dropout_py.results`). A grid file:
+row per finished point to ``results/<name>.jsonl`` (see :mod:`dropout_py.run.results`). A grid file:
 
 .. code-block:: toml
 
@@ -50,9 +50,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dropout_py._threads import limit_blas_threads
-from dropout_py.experiment import RunSettings, build_model, run
-from dropout_py.results import append_row, git_commit, machine, now, read_rows, run_row
+from dropout_py.nn._threads import limit_blas_threads
+from dropout_py.run.experiment import RunSettings, build_model, run
+from dropout_py.run.results import append_row, git_commit, machine, now, read_rows, run_row
 
 SUBSETS = ("full", "small")
 _TOP_KEYS = ("name", "seeds", "subset", "settings", "vary", "variant")
@@ -394,7 +394,7 @@ def run_sweep(
         A row is appended as soon as its point finishes, so an interrupted sweep keeps every
         finished point; running it again runs only the rest.
     """
-    from dropout_py.mnist import load_mnist
+    from dropout_py.data.mnist import load_mnist
 
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")

@@ -32,7 +32,7 @@ def git_commit() -> str:
 
     Returns ``"unknown"`` when the package is not in a git checkout (an installed wheel).
     """
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     try:
         head = _git(repo, "rev-parse", "HEAD")
         changes = _git(repo, "status", "--porcelain", "--untracked-files=no", "--", *_CODE_PATHS)
@@ -86,7 +86,7 @@ def now() -> str:
 
 
 def run_row(result: Any) -> dict[str, Any]:
-    """The measured part of a row from an :class:`~dropout_py.experiment.RunResult`.
+    """The measured part of a row from an :class:`~dropout_py.run.experiment.RunResult`.
 
     Returns
     -------

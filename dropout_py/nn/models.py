@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from dropout_py.mlp import DropoutMLP
-from dropout_py.serialization import read_kind
-from dropout_py.tutorial import NeuralNetwork
+from dropout_py.nn.mlp import DropoutMLP
+from dropout_py.nn.serialization import read_kind
+from dropout_py.nn.tutorial import NeuralNetwork
 
 MODEL_CLASSES = {cls.__name__: cls for cls in (NeuralNetwork, DropoutMLP)}
 
