@@ -402,7 +402,7 @@ def _add_export_web(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_export_web(args: argparse.Namespace) -> int:
-    from dropout_py.data.mnist import export_web
+    from dropout_py.data.web_bundle import export_web
 
     bars = _ProgressBars()
     try:

@@ -30,6 +30,8 @@ from packaging.utils import canonicalize_name
 from pyodide_lock import PyodideLockSpec
 from pyodide_lock.spec import PackageSpec
 
+from dropout_py.data.cache import file_sha256
+
 REPO = Path(__file__).resolve().parent.parent
 
 #: The marker environment of Pyodide 0.27 (Python 3.12, emscripten 3.1.58, wasm32).
@@ -113,7 +115,7 @@ def wheel_spec(wheel: Path) -> PackageSpec:
         version=meta["Version"],
         file_name=wheel.name,
         install_dir="site",
-        sha256=hashlib.sha256(wheel.read_bytes()).hexdigest(),
+        sha256=file_sha256(wheel),
         package_type="package",
         imports=[meta["Name"].replace("-", "_")],
         depends=pyodide_depends(wheel),

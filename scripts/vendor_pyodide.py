@@ -18,7 +18,6 @@ Run ``python scripts/vendor_pyodide.py`` to fill the cache and print the folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -28,6 +27,8 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+
+from dropout_py.data.cache import file_sha256, user_cache_dir
 
 PYODIDE_VERSION = "0.27.7"
 NPM_SPEC = f"pyodide@{PYODIDE_VERSION}"
@@ -54,24 +55,13 @@ STAMP = "verified.json"
 Log = Callable[[str], None]
 
 
-def sha256_of(path: Path) -> str:
-    """Return the hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def default_cache_dir() -> Path:
     """Return ``<user cache>/vendor`` (the package's own cache root, env ``DROPOUT_PY_CACHE``)."""
-    from dropout_py.data.cache import user_cache_dir
-
     return user_cache_dir("vendor")
 
 
 def _check_digest(path: Path, expected: str) -> None:
-    actual = sha256_of(path)
+    actual = file_sha256(path)
     if actual != expected:
         raise RuntimeError(
             f"sha256 mismatch for {path}: got {actual}, expected {expected}; "
@@ -139,7 +129,7 @@ def _verify_folder(folder: Path) -> bool:
         return False
     expected = json.loads(stamp.read_text())
     return all(
-        (folder / name).is_file() and sha256_of(folder / name) == digest
+        (folder / name).is_file() and file_sha256(folder / name) == digest
         for name, digest in expected.items()
     )
 
@@ -173,7 +163,7 @@ def vendor_pyodide(cache: Path | None = None, *, log: Log = print) -> Path:
         _extract_core(tgz, staging)
         lock = json.loads((staging / "pyodide-lock.json").read_text())
         _extract_packages(wheel, staging, lock)
-        digests = {p.name: sha256_of(p) for p in sorted(staging.iterdir())}
+        digests = {p.name: file_sha256(p) for p in sorted(staging.iterdir())}
         (staging / STAMP).write_text(json.dumps(digests, indent=1))
         if folder.exists():
             shutil.rmtree(folder)

@@ -13,7 +13,7 @@ from dropout_py.cli import main
 from dropout_py.data import fetch
 from dropout_py.data.fetch import MNIST_SPEC, DataUnavailableError
 from dropout_py.data.idx import idx_sha256, read_idx
-from dropout_py.data.mnist import (
+from dropout_py.mnist import (
     MNIST,
     chapter_scale,
     export_chapter_pickle,

@@ -1,4 +1,4 @@
-"""Where dropout_py keeps downloaded files: one per-user cache directory.
+"""Where dropout_py keeps downloaded files (one per-user cache directory), and their digests.
 
 ``DROPOUT_PY_CACHE`` overrides the location; otherwise the platform's usual user cache folder is
 used (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS,
@@ -7,6 +7,7 @@ used (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macO
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -34,3 +35,16 @@ def user_cache_dir(*parts: str) -> Path:
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         root = Path(base) / "dropout_py"
     return root.joinpath(*parts)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of the file at ``path``, read in 1 MiB blocks.
+
+    The one file digest of the project: downloads, the web bundle, the vendored Pyodide files
+    and the wheel are all checked with it.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

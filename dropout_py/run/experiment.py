@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from dropout_py.data.mnist import MNIST, chapter_scale, one_hot
+from dropout_py.data.mnist import MNIST
+from dropout_py.data.preprocessing import chapter_scale, one_hot
 from dropout_py.nn.events import TrainingEvent
 from dropout_py.nn.metrics import Evaluation
 from dropout_py.nn.mlp import DropoutMLP
