@@ -53,6 +53,8 @@ _SETTING_OPTIONS = {
     "lr_decay": "lr_decay",
     "max_norm": "max_norm",
     "dropout": "dropout",
+    "mask": "mask",
+    "scale": "scale",
     "dtype": "dtype",
 }
 
@@ -85,7 +87,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--partitions",
         type=int,
         metavar="N",
-        help="thinned networks per epoch (tutorial; fast with --dropout chapter)",
+        help="thinned networks per epoch (tutorial; fast with --mask partition)",
     )
     p.add_argument("--seed", type=int, metavar="N", help="random seed (default: a fresh one)")
     fast = p.add_argument_group("fast engine only")
@@ -95,7 +97,23 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     fast.add_argument("--momentum", type=float, metavar="F")
     fast.add_argument("--lr-decay", type=float, metavar="F", help="learning-rate factor per epoch")
     fast.add_argument("--max-norm", type=float, metavar="F")
-    fast.add_argument("--dropout", choices=["inverted", "chapter"], help="dropout scheme")
+    fast.add_argument(
+        "--dropout",
+        choices=["inverted", "chapter"],
+        help="named dropout pair: inverted = --mask example --scale train (default), "
+        "chapter = --mask partition --scale none; --mask/--scale replace a part",
+    )
+    fast.add_argument(
+        "--mask",
+        choices=["example", "partition"],
+        help="a fresh mask per example, or one thinned network per partition",
+    )
+    fast.add_argument(
+        "--scale",
+        choices=["train", "test", "none"],
+        help="make up for dropped units: kept units x 1/p in training, weights x p at test, "
+        "or not at all",
+    )
     fast.add_argument("--dtype", choices=["float32", "float64"])
     tutorial = p.add_argument_group("tutorial engine only")
     tutorial.add_argument("--bias", type=float, metavar="F", help="value of the bias nodes")
@@ -186,6 +204,8 @@ def _write_plots(result, folder: Path) -> list[Path]:
 
 
 def _describe(settings) -> str:
+    from dropout_py.nn.mlp import dropout_mode
+
     layers = "-".join(map(str, (784, *settings.hidden, 10)))
     if settings.keep_input == settings.keep_hidden == 1:
         dropout = "no dropout"
@@ -196,10 +216,12 @@ def _describe(settings) -> str:
             f"{settings.partitions} partitions, init {settings.init}, backprop "
             f"{settings.backprop}, seed {settings.seed}"
         )
+    mask, scale = dropout_mode(settings.dropout, settings.mask, settings.scale)
     return (
         f"fast engine, {layers} {settings.activation}/{settings.loss}, lr {settings.learning_rate}"
         f", momentum {settings.momentum}, batch {settings.batch_size}, {dropout} "
-        f"({settings.dropout}), {settings.dtype}, init {settings.init}, seed {settings.seed}"
+        f"(masks per {mask}, scale {scale}), {settings.dtype}, init {settings.init}, "
+        f"seed {settings.seed}"
     )
 
 

@@ -99,17 +99,13 @@ def _add(files: Files, config: MkDocsConfig, uri: str, path: Path) -> None:
     files.append(File.generated(config, uri, abs_src_path=str(path)))
 
 
-def _data_bundle() -> Path | None:
+def _data_bundle() -> Path:
     """Return the folder of the MNIST web bundle, exporting it into the user cache if needed."""
     override = os.environ.get(SITE_DATA_ENV)
     if override:
         return Path(override)
-    try:
-        from dropout_py.mnist import export_web
-    except ImportError:
-        log.info("no MNIST bundle: dropout_py.mnist.export_web is not available yet")
-        return None
     from dropout_py.data.cache import user_cache_dir
+    from dropout_py.mnist import export_web
 
     folder = user_cache_dir("site-data", "mnist")
     export_web(folder)  # returns at once when the bundle there is already complete and verified
@@ -137,7 +133,6 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     files.append(File.generated(config, "pyodide/pyodide-lock.json", content=json.dumps(lock)))
 
     data = _data_bundle()
-    if data is not None:
-        for path in sorted(p for p in data.rglob("*") if p.is_file()):
-            _add(files, config, f"data/mnist/{path.relative_to(data).as_posix()}", path)
+    for path in sorted(p for p in data.rglob("*") if p.is_file()):
+        _add(files, config, f"data/mnist/{path.relative_to(data).as_posix()}", path)
     return files

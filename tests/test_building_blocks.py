@@ -9,6 +9,7 @@ from scipy import special, stats
 
 from dropout_py._random import resolve_rng
 from dropout_py.nn import activations as act
+from dropout_py.nn import losses
 from dropout_py.nn.initializers import (
     chapter_weights,
     initial_weights,
@@ -79,12 +80,12 @@ def test_losses_on_a_hand_worked_example():
     targets = np.array([[0.0, 1.0], [1.0, 0.0]])
     outputs = np.array([[0.2, 0.8], [0.6, 0.4]])
     # 0.5 * ((0.04 + 0.04) + (0.16 + 0.16)) / 2 rows
-    assert act.squared_error(targets, outputs) == pytest.approx(0.1)
-    assert act.cross_entropy(targets, outputs) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
+    assert losses.squared_error(targets, outputs) == pytest.approx(0.1)
+    assert losses.cross_entropy(targets, outputs) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
 
 
 def test_cross_entropy_is_finite_for_zero_outputs():
-    assert np.isfinite(act.cross_entropy(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])))
+    assert np.isfinite(losses.cross_entropy(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])))
 
 
 # --- initializers --------------------------------------------------------------------------

@@ -147,9 +147,12 @@ def test_inverted_dropout_steps_differ_from_test_time_scaling_by_one_over_p_squa
     inverted = DropoutMLP((6, 5, 3), dtype="float64", seed=0)
     paper = DropoutMLP((6, 5, 3), dtype="float64", seed=0)
     paper.weights_[1] = inverted.weights_[1] / p  # the paper's weights; p * them at test time
-    loss_inv, (g0_inv, g1_inv), _ = inverted.gradients(x, targets, [None, mask / p])
-    loss_paper, (g0_paper, g1_paper), _ = paper.gradients(x, targets, [None, mask])
-    assert loss_inv == pytest.approx(loss_paper)  # the same forward pass
+    inv, pap = (
+        inverted.gradients(x, targets, [None, mask / p]),
+        paper.gradients(x, targets, [None, mask]),
+    )
+    (g0_inv, g1_inv), (g0_paper, g1_paper) = inv.weights, pap.weights
+    assert inv.loss == pytest.approx(pap.loss)  # the same forward pass
     np.testing.assert_allclose(g0_inv, g0_paper)  # the same error reaches the first layer
     step_inverted = g1_inv  # a step of lr * gradient on W
     step_paper_on_w = p * g1_paper  # the paper's step on W', seen on W = p * W'

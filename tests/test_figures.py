@@ -103,21 +103,16 @@ def png_of(image: ET.Element) -> np.ndarray:
 
 
 class FakeNetwork(SimpleNamespace):
-    """The attributes network_diagram_from reads from a chapter-style NeuralNetwork."""
+    """The public structure network_diagram_from reads from a NeuralNetwork."""
 
     @classmethod
     def make(cls, n_in=3, n_hidden=4, n_out=2, bias=None, active=None):
-        b = 1 if bias else 0
-        nn = cls(no_of_in_nodes=n_in, no_of_hidden_nodes=n_hidden, no_of_out_nodes=n_out)
-        nn.bias = bias
-        nn.active_input_indices = nn.active_hidden_indices = None
-        if active is not None:
-            nn.no_of_in_nodes_orig, nn.no_of_hidden_nodes_orig = n_in, n_hidden
-            nn.active_input_indices, nn.active_hidden_indices = map(np.asarray, active)
-            nn.no_of_in_nodes, nn.no_of_hidden_nodes = len(active[0]), len(active[1])
-        nn.wih = np.zeros((nn.no_of_hidden_nodes, nn.no_of_in_nodes + b))
-        nn.who = np.zeros((n_out, nn.no_of_hidden_nodes + b))
-        return nn
+        kept = (np.arange(n_in), np.arange(n_hidden)) if active is None else active
+        return cls(
+            layer_sizes=(n_in, n_hidden, n_out),
+            active_indices=(*map(np.asarray, kept), np.arange(n_out)),
+            bias=bias,
+        )
 
 
 RUNS = {"no dropout": history(6), "dropout": history(6, 0.5)}
@@ -747,14 +742,14 @@ def test_invalid_input_raises_a_clear_value_error(func, args, kwargs, message):
 @pytest.mark.parametrize(
     ("nn", "message"),
     [
-        (SimpleNamespace(no_of_in_nodes=3), "SimpleNamespace has no attribute"),
+        (SimpleNamespace(no_of_in_nodes=3), "SimpleNamespace has no attribute 'layer_sizes'"),
         (
-            SimpleNamespace(**{**vars(FakeNetwork.make()), "bias": 1}),
-            "nn.wih has shape (4, 3), but the node counts and bias ask for (4, 4)",
+            SimpleNamespace(**{**vars(FakeNetwork.make()), "active_indices": (range(3),) * 2}),
+            "nn.active_indices has 2 entries, expected one per layer (3)",
         ),
         (
-            SimpleNamespace(**{**vars(FakeNetwork.make()), "active_input_indices": np.arange(3)}),
-            "nn.active_input_indices and nn.active_hidden_indices must both be set",
+            FakeNetwork.make(active=([0, 3], [1])),
+            "nn.active_indices[0] contains 3, but only 0..2 exist",
         ),
     ],
 )

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from dropout_py import DropoutMLP, load_model
+from dropout_py.nn.engine import EpochPosition
+from dropout_py.nn.serialization import save_npz
 from dropout_py.nn.thinning import keep_mask
 
 
@@ -23,9 +25,9 @@ def numeric_gradient(model, x, targets, masks, param, h=1e-6):
     for i in np.ndindex(param.shape):
         keep = param[i]
         param[i] = keep + h
-        plus = model.gradients(x, targets, masks)[0]
+        plus = model.gradients(x, targets, masks).loss
         param[i] = keep - h
-        minus = model.gradients(x, targets, masks)[0]
+        minus = model.gradients(x, targets, masks).loss
         param[i] = keep
         grad[i] = (plus - minus) / (2 * h)
     return grad
@@ -45,9 +47,9 @@ def test_gradients_match_finite_differences_with_fixed_dropout_masks(activation,
         masks = [(rng.random((6, n)) < 0.7) / 0.7 for n in (5, 4, 3)]
     else:  # the chapter's scheme: one 0/1 mask for the whole batch
         masks = [keep_mask(n, rng.choice(n, n - 1, replace=False)) for n in (5, 4, 3)]
-    _, weight_grads, bias_grads = model.gradients(x, targets, masks)
+    grads = model.gradients(x, targets, masks)
     params = [*model.weights_, *model.biases_]
-    for param, analytic in zip(params, [*weight_grads, *bias_grads], strict=True):
+    for param, analytic in zip(params, [*grads.weights, *grads.biases], strict=True):
         numeric = numeric_gradient(model, x, targets, masks, param)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
 
@@ -56,7 +58,8 @@ def test_dropped_units_get_no_gradient():
     model = DropoutMLP((4, 5, 2), dtype="float64", seed=0)
     x = np.random.default_rng(0).random((3, 4))
     masks = [keep_mask(4, np.array([0, 2])), keep_mask(5, np.array([1, 3, 4]))]
-    _, (g_in, g_out), (g_hidden_bias, _) = model.gradients(x, np.eye(2)[[0, 1, 0]], masks)
+    grads = model.gradients(x, np.eye(2)[[0, 1, 0]], masks)
+    (g_in, g_out), g_hidden_bias = grads.weights, grads.biases[0]
     assert np.all(g_in[:, [1, 3]] == 0)  # weights leaving dropped inputs
     assert np.all(g_in[[0, 2]] == 0) and np.all(g_hidden_bias[[0, 2]] == 0)  # into dropped hidden
     assert np.all(g_out[:, [0, 2]] == 0)  # weights leaving dropped hidden units
@@ -73,7 +76,16 @@ def test_one_step_equals_the_tutorial_update_on_the_same_thinned_network(bias):
     rng = np.random.default_rng(5)
     nn = NeuralNetwork(10, 4, 6, 0.3, bias=bias, backprop="gradient", seed=3)
     fast = DropoutMLP(
-        (10, 6, 4), loss="squared_error", momentum=0, batch_size=1, dtype="float64", seed=0
+        (10, 6, 4),
+        loss="squared_error",
+        keep_input=0.6,
+        keep_hidden=0.5,
+        mask="partition",
+        scale="none",
+        momentum=0,
+        batch_size=1,
+        dtype="float64",
+        seed=0,
     )
     fast.weights_ = [nn.wih[:, :10].copy(), nn.who[:, :6].copy()]
     if bias:
@@ -83,8 +95,9 @@ def test_one_step_equals_the_tutorial_update_on_the_same_thinned_network(bias):
     inputs, hidden = nn.dropout_weight_matrices(0.6, 0.5)
     nn.train_single(x[inputs], t)
     nn.weight_matrices_reset(inputs, hidden)
-    masks = [keep_mask(10, inputs), keep_mask(6, hidden)]
-    fast._train_batch(x[None, :], t[None, :], 0.3, masks)
+    step = EpochPosition(rows=1, steps=[(0, 1)], learning_rate=0.3, order=np.array([0]))
+    step.state.update(new_masks=set(), masks=[keep_mask(10, inputs), keep_mask(6, hidden)])
+    fast._train_step(x[None, :], t[None, :], step)  # one training step on that thinned network
 
     np.testing.assert_allclose(fast.weights_[0], nn.wih[:, :10], rtol=1e-12)
     np.testing.assert_allclose(fast.weights_[1], nn.who[:, :6], rtol=1e-12)
@@ -117,6 +130,21 @@ def test_training_learns_a_simple_problem(sizes, settings, bound):
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert history[-1]["batch_loss"] < history[0]["batch_loss"]
     assert model.epochs_trained_ == 15 and model.history_ == history
+
+
+def test_weights_and_biases_are_the_model_parameters_item_by_item():
+    model = DropoutMLP((4, 3, 2), dtype="float64", seed=0)
+    X = np.random.default_rng(0).random((5, 4))
+    model.weights_[1] = np.zeros((2, 3))
+    model.biases_[1] = np.array([1.0, -1.0])
+    np.testing.assert_allclose(
+        model.predict_proba(X), np.tile(np.exp([1, -1]) / np.exp([1, -1]).sum(), (5, 1)), rtol=1e-4
+    )
+    before = model.weights_[0].copy()
+    model.weights_[0] *= 2
+    np.testing.assert_array_equal(model.weights_[0], 2 * before)
+    with pytest.raises(ValueError, match=r"parameter 0 must have shape \(3, 4\), got \(4, 3\)"):
+        model.weights_[0] = np.zeros((4, 3))
 
 
 def test_float32_model_computes_in_float32():
@@ -228,23 +256,22 @@ def test_callback_returning_true_stops_fit():
     assert seen[-1].kind == "epoch" and seen[-1].metrics is history[0]
 
 
-def test_learning_rate_decays_per_epoch(monkeypatch):
+def test_learning_rate_decays_per_epoch():
     X, y = blobs(n=20)
     model = DropoutMLP((8, 6, 3), batch_size=20, learning_rate=0.4, lr_decay=0.5, seed=0)
-    rates = []
-    real = model._train_batch
-    monkeypatch.setattr(
-        model, "_train_batch", lambda x, t, lr, m: rates.append(lr) or real(x, t, lr, m)
-    )
-    model.fit(X, y, epochs=3)
+    rates = [
+        model.epoch_position_.learning_rate
+        for event in model.fit_iter(X, y, epochs=3)
+        if event.kind == "step"
+    ]
     assert rates == [0.4, 0.2, 0.1]
 
 
-def test_evaluate_reports_accuracy_loss_and_confusion():
+def test_score_reports_accuracy_loss_and_confusion():
     X, y = blobs()
     model = DropoutMLP((8, 16, 3), seed=0)
     model.fit(X, y, epochs=10)
-    result = model.evaluate(X, y)
+    result = model.score(X, y)
     assert result.confusion.shape == (3, 3) and result.n_samples == len(X)
     assert result.accuracy == pytest.approx(np.mean(model.predict(X) == y))
     assert result.loss > 0
@@ -277,8 +304,8 @@ def test_load_model_rejects_a_file_of_the_other_engine(tmp_path):
 
 def test_load_rejects_weights_that_do_not_fit_the_settings(tmp_path):
     model = DropoutMLP((8, 7, 3), seed=0)
-    model.weights_[1] = np.zeros((3, 6), dtype=np.float32)
-    path = model.save(tmp_path / "model.npz")
+    arrays = {**model._arrays(), "W1": np.zeros((3, 6), dtype=np.float32)}
+    path = save_npz(tmp_path / "model.npz", kind="DropoutMLP", config=model.config(), arrays=arrays)
     with pytest.raises(
         ValueError, match="parameter 'W1' has shape \\(3, 6\\), expected \\(3, 7\\)"
     ):

@@ -367,3 +367,14 @@ def test_ctrl_c_keeps_the_finished_points_and_records_no_half_trained_one(
     monkeypatch.setattr(sweep, "run", real_run)
     assert main(args) == 0
     assert len(read_rows(results / "tiny.jsonl")) == 6
+
+
+def test_the_committed_grids_have_every_point_in_their_results_file():
+    """New RunSettings fields left unset must not change the keys of rows already written."""
+    from dropout_py.run.sweep import pending
+
+    repo = Path(__file__).resolve().parents[1]
+    for path in sorted((repo / "experiments").glob("*.toml")):
+        grid = load_grid(path)
+        if grid.results_path(repo / "results").exists():
+            assert pending(grid, repo / "results") == [], path.name

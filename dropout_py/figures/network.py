@@ -18,8 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from dropout_py._random import SeedLike, resolve_rng
 from dropout_py.nn.thinning import check_keep_fraction, sample_active_indices
 
@@ -361,70 +359,38 @@ def _attribute(nn: object, name: str) -> Any:
         return getattr(nn, name)
     except AttributeError:
         raise TypeError(
-            f"{type(nn).__name__} has no attribute {name!r}; expected a chapter-style "
-            "NeuralNetwork (no_of_in_nodes, no_of_hidden_nodes, no_of_out_nodes, wih, who, bias)"
+            f"{type(nn).__name__} has no attribute {name!r}; expected a NeuralNetwork "
+            "(layer_sizes, active_indices, bias)"
         ) from None
 
 
-def _check_shape(nn: object, name: str, expected: tuple[int, int]) -> None:
-    matrix = getattr(nn, name, None)
-    if matrix is not None and np.shape(matrix) != expected:
+def _from_network(nn: object) -> tuple[tuple[int, ...], list[frozenset[int]], bool]:
+    """Return layer sizes, dropped indices and the bias flag from a network's public structure."""
+    sizes = _layer_sizes(_attribute(nn, "layer_sizes"))
+    active = checks.sequence(_attribute(nn, "active_indices"), "nn.active_indices", "a sequence")
+    if len(active) != len(sizes):
         raise ValueError(
-            f"nn.{name} has shape {np.shape(matrix)}, but the node counts and bias ask for "
-            f"{expected}"
+            f"nn.active_indices has {len(active)} entries, expected one per layer ({len(sizes)})"
         )
-
-
-def _from_network(nn: object) -> tuple[tuple[int, int, int], list[frozenset[int]], bool]:
-    """Return layer sizes, dropped indices and the bias flag of a chapter-style network."""
-    n_in, n_hidden, n_out = (
-        int(_attribute(nn, f"no_of_{part}_nodes")) for part in ("in", "hidden", "out")
-    )
-    bias_node = 1 if _attribute(nn, "bias") else 0
-    _check_shape(nn, "wih", (n_hidden, n_in + bias_node))
-    _check_shape(nn, "who", (n_out, n_hidden + bias_node))
-    active_in = getattr(nn, "active_input_indices", None)
-    active_hidden = getattr(nn, "active_hidden_indices", None)
-    if active_in is None and active_hidden is None:
-        return (n_in, n_hidden, n_out), [frozenset()] * 3, bool(bias_node)
-    if active_in is None or active_hidden is None:
-        raise ValueError(
-            "nn.active_input_indices and nn.active_hidden_indices must both be set (a thinned "
-            "network) or both be None (the full network)"
-        )
-    sizes = (
-        int(_attribute(nn, "no_of_in_nodes_orig")),
-        int(_attribute(nn, "no_of_hidden_nodes_orig")),
-        n_out,
-    )
-    dropped = []
-    for active, size, current, name in (
-        (active_in, sizes[0], n_in, "active_input_indices"),
-        (active_hidden, sizes[1], n_hidden, "active_hidden_indices"),
-    ):
-        kept = frozenset(checks.indices(active, size, f"nn.{name}"))
-        if len(kept) != current:
-            raise ValueError(
-                f"nn.{name} keeps {len(kept)} nodes, but the thinned layer has {current}"
-            )
-        dropped.append(frozenset(range(size)) - kept)
-    return sizes, [*dropped, frozenset()], bool(bias_node)
+    dropped = [
+        frozenset(range(size)) - frozenset(checks.indices(kept, size, f"nn.active_indices[{k}]"))
+        for k, (kept, size) in enumerate(zip(active, sizes, strict=True))
+    ]
+    return sizes, dropped, bool(_attribute(nn, "bias"))
 
 
 def network_diagram_from(nn: object, *, title: str | None = None) -> Figure:
-    """Draw a chapter-style ``NeuralNetwork`` as it is now, full or thinned.
+    """Draw a :class:`~dropout_py.NeuralNetwork` as it is now, full or thinned.
 
-    The network is read by duck typing: ``no_of_in_nodes``, ``no_of_hidden_nodes``,
-    ``no_of_out_nodes``, ``bias`` and, when present, ``wih`` (hidden, in + bias_node) and ``who``
-    (out, hidden + bias_node) for a consistency check. Between ``dropout_weight_matrices()`` and
-    ``weight_matrices_reset()`` the thinned network is active: ``no_of_in_nodes_orig``,
-    ``no_of_hidden_nodes_orig``, ``active_input_indices`` and ``active_hidden_indices`` then say
-    which nodes are kept, and the others are drawn as dropped. A bias node, when ``bias`` is set,
-    is drawn as a square and never dropped.
+    The network is read through its public structure: ``layer_sizes`` (nodes of the full
+    network per layer), ``active_indices`` (the nodes of each layer taking part now: all of
+    them, or between ``dropout_weight_matrices()`` and ``weight_matrices_reset()`` the thinned
+    network's) and ``bias``. Nodes not active are drawn as dropped; a bias node, when ``bias``
+    is set, is drawn as a square and never dropped.
 
     Parameters
     ----------
-    nn : NeuralNetwork-like object
+    nn : NeuralNetwork, or any object with those three attributes
     title : str, optional
         Shown above the diagram.
 
@@ -437,7 +403,7 @@ def network_diagram_from(nn: object, *, title: str | None = None) -> Figure:
     TypeError
         If ``nn`` lacks one of the attributes above.
     ValueError
-        If the weight shapes or the active indices do not match the node counts.
+        If the active indices do not fit the layer sizes.
     """
     sizes, dropped, bias = _from_network(nn)
     layers = _make_layers(sizes, dropped, bias)

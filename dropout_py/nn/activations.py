@@ -1,11 +1,11 @@
-"""Activation functions, their derivatives, and the two output/loss pairs.
+"""Activation functions and their derivatives (the losses are in :mod:`dropout_py.nn.losses`).
 
 Plain functions in lookup tables (as scikit-learn does), so both engines and the tests share one
 implementation of every formula. Derivatives are written in terms of the activation's *output*
-``a = f(z)``, which is what back-propagation has at hand.
+``a = f(z)``, which is what back-propagation has at hand: the sigmoid's slope ``a * (1 - a)`` is
+written here once, and both engines and the squared-error loss use it.
 
-Shapes: every function works element-wise on arrays of any shape; losses take ``(n, k)`` targets
-and outputs and return the mean over the ``n`` rows.
+Shapes: every function works element-wise on arrays of any shape; ``softmax`` on rows of (n, k).
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ def sigmoid(z: Array, out: Array | None = None) -> Array:
 
 
 def sigmoid_derivative(a: Array) -> Array:
-    """Derivative of the sigmoid at the point where it output ``a``: ``a * (1 - a)``."""
+    """Derivative of the sigmoid at the point where it output ``a``: ``a * (1 - a)``.
+
+    Examples
+    --------
+    >>> float(sigmoid_derivative(np.float64(0.5)))
+    0.25
+    """
     return a * (1 - a)
 
 
@@ -58,40 +64,4 @@ ACTIVATIONS: dict[str, Callable[..., Array]] = {"sigmoid": sigmoid, "relu": relu
 DERIVATIVES: dict[str, Callable[[Array], Array]] = {
     "sigmoid": sigmoid_derivative,
     "relu": relu_derivative,
-}
-
-
-def squared_error(targets: Array, outputs: Array) -> float:
-    """Mean over rows of ``0.5 * sum((t - o) ** 2)`` — the chapter's error measure."""
-    diff = targets - outputs
-    return float(0.5 * np.einsum("ij,ij->", diff, diff) / len(targets))
-
-
-def cross_entropy(targets: Array, outputs: Array) -> float:
-    """Mean over rows of ``-sum(t * log(o))``; outputs are clipped away from 0 first."""
-    eps = np.finfo(outputs.dtype).tiny if outputs.dtype.kind == "f" else 1e-300
-    return float(-np.einsum("ij,ij->", targets, np.log(np.maximum(outputs, eps))) / len(targets))
-
-
-def squared_error_delta(targets: Array, outputs: Array) -> Array:
-    """dLoss/dz of a sigmoid output layer under squared error: ``(o - t) * o * (1 - o)``."""
-    return (outputs - targets) * outputs * (1 - outputs)
-
-
-def cross_entropy_delta(targets: Array, outputs: Array) -> Array:
-    """dLoss/dz of a softmax output layer under cross-entropy: ``o - t``."""
-    return outputs - targets
-
-
-OUTPUT_ACTIVATION: dict[str, Callable[..., Array]] = {
-    "squared_error": sigmoid,
-    "cross_entropy": softmax,
-}
-LOSSES: dict[str, Callable[[Array, Array], float]] = {
-    "squared_error": squared_error,
-    "cross_entropy": cross_entropy,
-}
-OUTPUT_DELTAS: dict[str, Callable[[Array, Array], Array]] = {
-    "squared_error": squared_error_delta,
-    "cross_entropy": cross_entropy_delta,
 }

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrainingEvent:
     """Progress of a training run.
 
@@ -20,7 +20,7 @@ class TrainingEvent:
         ``"step"`` after each mini-batch (fast engine) or partition (tutorial engine);
         ``"epoch"`` once an epoch is complete.
     epoch : int
-        1-based number of the epoch under way (or just finished).
+        1-based number of the epoch under way (or just finished), counted in this run.
     epochs : int
         Number of epochs asked for in this run.
     step : int
@@ -28,10 +28,12 @@ class TrainingEvent:
     steps : int
         Steps per epoch.
     seconds : float
-        Training time of this epoch so far (evaluation excluded).
+        Training time of this epoch so far (scoring, and time spent by the consumer of the
+        events, excluded).
     metrics : dict of str to float
-        Whatever the engine measured on the way, e.g. ``{"loss": 0.21}`` for the last batch or
-        the epoch's mean training loss; the caller may add test metrics to epoch records.
+        A step's: ``{"loss": ...}`` of its batch where the engine measures it (the fast trainer),
+        else empty. An epoch's: its record (``epoch``, ``seconds``, ``batch_loss`` where
+        measured, the scores asked for), the dict appended to the engine's ``history_``.
     """
 
     kind: Literal["step", "epoch"]

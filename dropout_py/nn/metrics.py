@@ -53,11 +53,6 @@ class Evaluation:
         """Number of samples evaluated."""
         return int(self.confusion.sum())
 
-    @property
-    def error_rate(self) -> float:
-        """``1 - accuracy``."""
-        return 1.0 - self.accuracy
-
     def __repr__(self) -> str:
         return (
             f"Evaluation(accuracy={self.accuracy:.4f}, loss={self.loss:.4f}, "

@@ -1,41 +1,47 @@
 """The fast trainer: vectorised mini-batch SGD for multi-layer perceptrons with dropout.
 
 :class:`DropoutMLP` trains the same kind of network as the chapter's class, but a whole
-mini-batch at a time, with any number of hidden layers, and with the dropout of Srivastava et al.
-(2014): a fresh random mask for every example and layer, "inverted" so that the kept activations
-are divided by the keep probability during training and the trained network is used as is.
-For comparison it can also train with the chapter's scheme (one thinned network per partition of
-the data, no rescaling).
+mini-batch at a time, with any number of hidden layers, momentum and max-norm. Dropout is two
+independent settings:
 
-Shapes follow the chapter: the weight matrix of layer ``l`` is ``(units of l+1, units of l)``,
-and a batch is ``(n, units)``, so a layer computes ``a @ W.T + b``.
+* ``mask``: which units drop. ``"example"``: every example of a batch gets its own random mask,
+  each unit kept with probability p (Srivastava et al. 2014). ``"partition"``: the chapter's
+  scheme, the epoch is cut into ``partitions`` parts and each part trains one thinned network
+  that keeps exactly ``int(n * p)`` units of every layer.
+* ``scale``: what makes up for the dropped units. ``"train"``: kept units are divided by p while
+  training ("inverted" dropout), the trained network is used as is. ``"test"``: the paper's
+  recipe, training leaves the kept units alone and prediction multiplies the outgoing weights of
+  every layer with dropout by its p. ``"none"``: neither, as in the chapter.
+
+``dropout="inverted"`` (the default) is ``mask="example", scale="train"``; ``dropout="chapter"``
+is ``mask="partition", scale="none"``; ``mask`` or ``scale``, when given, replace a part of the
+named pair (``dropout="chapter", scale="train"``: the chapter's masks, 1/p in training).
+
+Layout: the public :attr:`DropoutMLP.weights_` follow the chapter, ``weights_[l]`` is ``(units
+of l+1, units of l)``. Inside, every matrix is kept transposed, ``(units of l, units of l+1)``, in
+one flat buffer together with the biases (``weights_``/``biases_`` are views into it): every
+product is then a plain ``a @ W``, and a momentum step is three vector operations over all
+parameters at once. Model files store the chapter's layout.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dropout_py._random import SeedLike, resolve_rng
 from dropout_py.nn import _validation as check
+from dropout_py.nn import products
 from dropout_py.nn._threads import limit_blas_threads
-from dropout_py.nn.activations import (
-    ACTIVATIONS,
-    DERIVATIVES,
-    LOSSES,
-    OUTPUT_ACTIVATION,
-    OUTPUT_DELTAS,
-)
-from dropout_py.nn.events import TrainingEvent
+from dropout_py.nn.activations import ACTIVATIONS, DERIVATIVES
+from dropout_py.nn.engine import Engine, EpochPosition
 from dropout_py.nn.initializers import INITIALIZERS, initial_weights
-from dropout_py.nn.metrics import Evaluation, confusion_counts
-from dropout_py.nn.serialization import load_model_file, save_npz
+from dropout_py.nn.losses import LOSSES
 from dropout_py.nn.thinning import (
     check_keep_fraction,
     keep_mask,
@@ -43,12 +49,84 @@ from dropout_py.nn.thinning import (
     sample_active_indices,
 )
 
-_EVAL_CHUNK = 10_000  # rows per forward pass when predicting
 _DTYPES = ("float32", "float64")
-_SCHEMES = ("inverted", "chapter")
+MASKS = ("example", "partition")
+SCALES = ("train", "test", "none")
+#: The named schemes: ``dropout=name`` is short for this ``(mask, scale)``.
+DROPOUT_SCHEMES = {"inverted": ("example", "train"), "chapter": ("partition", "none")}
+
+Masks = list[Any] | None  # per non-output layer: an array, a number or None (= keep all)
 
 
-class DropoutMLP:
+def dropout_mode(
+    dropout: str = "inverted", mask: str | None = None, scale: str | None = None
+) -> tuple[str, str]:
+    """Resolve the dropout settings to ``(mask, scale)``.
+
+    Parameters
+    ----------
+    dropout : {"inverted", "chapter"}
+        A named pair (see :data:`DROPOUT_SCHEMES`) to start from.
+    mask : {"example", "partition"}, optional
+        Replaces the named pair's mask.
+    scale : {"train", "test", "none"}, optional
+        Replaces the named pair's scale.
+
+    Examples
+    --------
+    >>> dropout_mode("chapter")
+    ('partition', 'none')
+    >>> dropout_mode("chapter", scale="train")  # the chapter's masks, 1/p in training
+    ('partition', 'train')
+    >>> dropout_mode(scale="test")  # per-example masks, weights x p at test: the 2014 paper
+    ('example', 'test')
+    """
+    named_mask, named_scale = DROPOUT_SCHEMES[
+        check.choice(dropout, "dropout", tuple(DROPOUT_SCHEMES))
+    ]
+    return (
+        check.choice(named_mask if mask is None else mask, "mask", MASKS),
+        check.choice(named_scale if scale is None else scale, "scale", SCALES),
+    )
+
+
+class ParameterViews(list[np.ndarray]):
+    """The model's weight matrices or bias vectors as views: assigning an item copies into them.
+
+    So ``model.weights_[1] = W`` and ``model.weights_[1] *= 2`` both change the model, as they
+    would with a plain list of its arrays.
+    """
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if not isinstance(index, int):
+            raise TypeError("assign one parameter array at a time, e.g. weights_[1] = W")
+        target = self[index]
+        array = np.asarray(value)
+        if array.shape != target.shape:
+            raise ValueError(f"parameter {index} must have shape {target.shape}, got {array.shape}")
+        target[...] = array
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """The loss of one batch and its gradients.
+
+    Attributes
+    ----------
+    loss : float
+        Mean loss over the batch.
+    weights : list of numpy.ndarray
+        ``weights[l]`` has the shape of ``weights_[l]``, (layer_sizes[l + 1], layer_sizes[l]).
+    biases : list of numpy.ndarray
+        ``biases[l]`` has the shape of ``biases_[l]``, (layer_sizes[l + 1],).
+    """
+
+    loss: float
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+
+
+class DropoutMLP(Engine):
     """A multi-layer perceptron trained with mini-batch SGD, momentum and dropout.
 
     Parameters
@@ -63,11 +141,18 @@ class DropoutMLP:
     keep_input, keep_hidden : float
         Probability that an input / hidden unit is kept, in (0, 1]; 1 means no dropout.
     dropout : {"inverted", "chapter"}
-        ``"inverted"``: a new mask per example and layer, kept units scaled by ``1 / keep``.
-        ``"chapter"``: one thinned network (``int(n * keep)`` kept units per layer) for each of
-        ``partitions`` parts of every epoch, no scaling, as the tutorial does.
+        A named pair: ``"inverted"`` = ``mask="example", scale="train"`` (the default),
+        ``"chapter"`` = ``mask="partition", scale="none"``; ``mask`` and ``scale``, when given,
+        replace its parts (``dropout="chapter", scale="test"``: the chapter's masks with the
+        weights times keep at test).
+    mask : {"example", "partition"}, optional
+        A fresh mask per example and layer, or one thinned network (``int(n * keep)`` kept units
+        per layer) for each of ``partitions`` parts of every epoch.
+    scale : {"train", "test", "none"}, optional
+        Kept units times ``1 / keep`` in training, or outgoing weights times ``keep`` when
+        predicting, or neither.
     partitions : int
-        Parts per epoch for ``dropout="chapter"`` (the chapter's ``no_of_dropout_tests``).
+        Parts per epoch for ``mask="partition"`` (the chapter's ``no_of_dropout_tests``).
     learning_rate : float
         Step size; the gradient is the mean over the batch.
     momentum : float
@@ -91,12 +176,16 @@ class DropoutMLP:
     Attributes
     ----------
     weights_ : list of numpy.ndarray
-        ``weights_[l]`` has shape ``(layer_sizes[l + 1], layer_sizes[l])``.
+        ``weights_[l]`` has shape ``(layer_sizes[l + 1], layer_sizes[l])``: views into the
+        model's parameters, so writing into them, assigning ``weights_[l] = W`` or a whole new
+        list all change the model.
     biases_ : list of numpy.ndarray
-        ``biases_[l]`` has shape ``(layer_sizes[l + 1],)``.
+        ``biases_[l]`` has shape ``(layer_sizes[l + 1],)`` (views, like ``weights_``).
     epochs_trained_ : int
     history_ : list of dict
-        One record per trained epoch (see :meth:`fit`).
+        One record per trained epoch (see :meth:`fit_iter`).
+    epoch_position_ : EpochPosition or None
+        Where an unfinished epoch stands (see :mod:`dropout_py.nn.engine`).
 
     Examples
     --------
@@ -104,7 +193,7 @@ class DropoutMLP:
     >>> y = (X[:, 0] > 0.5).astype(int)
     >>> model = DropoutMLP((4, 8, 2), learning_rate=0.5, seed=0)
     >>> history = model.fit(X, y, epochs=20)
-    >>> model.evaluate(X, y).accuracy > 0.9
+    >>> model.score(X, y).accuracy > 0.9
     True
     """
 
@@ -117,6 +206,8 @@ class DropoutMLP:
         keep_input: float = 1.0,
         keep_hidden: float = 1.0,
         dropout: str = "inverted",
+        mask: str | None = None,
+        scale: str | None = None,
         partitions: int = 10,
         learning_rate: float = 0.1,
         momentum: float = 0.9,
@@ -128,12 +219,12 @@ class DropoutMLP:
         seed: SeedLike = None,
         blas_threads: int | None = 1,
     ) -> None:
-        self.layer_sizes = _checked_layer_sizes(layer_sizes)
+        self._sizes = _checked_layer_sizes(layer_sizes)
         self.activation = check.choice(activation, "activation", tuple(ACTIVATIONS))
-        self.loss = check.choice(loss, "loss", tuple(LOSSES))
+        self._loss = LOSSES[check.choice(loss, "loss", tuple(LOSSES))]
         self.keep_input = check_keep_fraction(keep_input, "keep_input")
         self.keep_hidden = check_keep_fraction(keep_hidden, "keep_hidden")
-        self.dropout = check.choice(dropout, "dropout", _SCHEMES)
+        self.mask, self.scale = dropout_mode(dropout, mask, scale)
         self.partitions = check.positive_int(partitions, "partitions")
         self.learning_rate = check.positive_float(learning_rate, "learning_rate")
         if not 0 <= momentum < 1:
@@ -156,183 +247,142 @@ class DropoutMLP:
         init = self.init
         if init == "auto":
             init = "he" if self.activation == "relu" else "scaled"
-        dtype = np.dtype(self.dtype)
-        pairs = zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True)
-        self.weights_ = [
-            initial_weights(init, self.rng, n_out, n_in).astype(dtype) for n_in, n_out in pairs
-        ]
-        self.biases_ = [np.zeros(n, dtype=dtype) for n in self.layer_sizes[1:]]
-        self._velocities = [np.zeros_like(p) for p in (*self.weights_, *self.biases_)]
-        self.epochs_trained_ = 0
-        self.history_: list[dict[str, float]] = []
+        self._params, self._W, self._b = self._buffer()
+        self._grads, self._gW, self._gb = self._buffer()
+        for (n_in, n_out), W in zip(self._shapes(), self._W, strict=True):
+            W[...] = initial_weights(init, self.rng, n_out, n_in).T
+        self._velocity = np.zeros_like(self._params)
+        self._reset_progress()
+
+    def _shapes(self) -> list[tuple[int, int]]:
+        """(inputs, outputs) of every layer: the internal shape of its weight matrix."""
+        return list(zip(self._sizes[:-1], self._sizes[1:], strict=True))
+
+    def _buffer(self) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """A zeroed flat buffer of all parameters and its views: matrices (in, out), biases."""
+        flat = np.zeros(sum(n_in * n_out + n_out for n_in, n_out in self._shapes()), self.dtype)
+        matrices, biases, start = [], [], 0
+        for n_in, n_out in self._shapes():
+            matrices.append(flat[start : start + n_in * n_out].reshape(n_in, n_out))
+            start += n_in * n_out
+            biases.append(flat[start : start + n_out])
+            start += n_out
+        return flat, matrices, biases
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Units per layer, input first."""
+        return self._sizes
+
+    @property
+    def loss(self) -> str:
+        """The loss setting, ``"cross_entropy"`` or ``"squared_error"``."""
+        return self._loss.name
+
+    @property
+    def dropout(self) -> str | None:
+        """The named scheme that ``(mask, scale)`` amount to, or None for the other pairs."""
+        for name, mode in DROPOUT_SCHEMES.items():
+            if mode == (self.mask, self.scale):
+                return name
+        return None
+
+    @property
+    def weights_(self) -> ParameterViews:
+        """Weight matrices in the chapter's layout, ``(layer_sizes[l + 1], layer_sizes[l])``."""
+        return ParameterViews(W.T for W in self._W)
+
+    @weights_.setter
+    def weights_(self, matrices: Sequence[np.ndarray]) -> None:
+        self._assign(self._W, [np.asarray(m).T for m in matrices], "weights_")
+
+    @property
+    def biases_(self) -> ParameterViews:
+        """Bias vectors, ``(layer_sizes[l + 1],)``."""
+        return ParameterViews(self._b)
+
+    @biases_.setter
+    def biases_(self, vectors: Sequence[np.ndarray]) -> None:
+        self._assign(self._b, [np.asarray(v) for v in vectors], "biases_")
+
+    @staticmethod
+    def _assign(targets: list[np.ndarray], values: list[np.ndarray], name: str) -> None:
+        if len(values) != len(targets):
+            raise ValueError(f"{name} needs {len(targets)} arrays, got {len(values)}")
+        for layer, (target, value) in enumerate(zip(targets, values, strict=True)):
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"{name}[{layer}] must have shape {target.shape}, got {value.shape}"
+                )
+            target[...] = value
 
     def __repr__(self) -> str:
-        sizes = "-".join(map(str, self.layer_sizes))
+        sizes = "-".join(map(str, self._sizes))
         return (
             f"DropoutMLP({sizes}, activation={self.activation!r}, loss={self.loss!r}, "
             f"keep_input={self.keep_input}, keep_hidden={self.keep_hidden}, "
-            f"dropout={self.dropout!r}, dtype={self.dtype!r})"
+            f"mask={self.mask!r}, scale={self.scale!r}, dtype={self.dtype!r})"
         )
 
-    # --- training ------------------------------------------------------------------------
+    # --- the network ----------------------------------------------------------------------
 
-    def fit(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        epochs: int = 1,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        score_train: bool = True,
-        callback: Callable[[TrainingEvent], bool | None] | None = None,
-    ) -> list[dict[str, float]]:
-        """Train for ``epochs`` more epochs; return the records of these epochs.
+    def _forward(
+        self, x: np.ndarray, masks: Masks = None
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+        """Run a batch through the network, for training and prediction alike.
 
         Parameters
         ----------
-        X : numpy.ndarray, shape (n, layer_sizes[0])
-            Inputs. Integer arrays (e.g. MNIST's uint8 pixels) are read as intensities 0..255
-            and divided by 255 one batch at a time, so the data set is never copied as floats.
-        y : numpy.ndarray, shape (n,) or (n, k)
-            Class indices, or target rows (e.g. one-hot).
-        epochs : int
-        validation_data : (X_test, y_test), optional
-            Scored after every epoch (``test_loss``, ``test_accuracy``).
-        score_train : bool
-            Also score the whole training set after every epoch (``train_accuracy``).
-        callback : callable, optional
-            Called with every :class:`~dropout_py.nn.events.TrainingEvent`; returning ``True``
-            stops training cleanly after that step.
+        x : numpy.ndarray, shape (n, layer_sizes[0])
+            Inputs as floats of the model's dtype.
+        masks : list or None
+            ``masks[l]`` multiplies what enters weight layer ``l`` (``l = 0``: the inputs): an
+            array broadcasting against (n, units), a number, or None.
 
         Returns
         -------
-        list of dict
-            Per epoch: ``epoch``, ``seconds`` (training time, scoring excluded), ``batch_loss``
-            (mean loss of the epoch's batches, on the thinned networks), and where scored with
-            the full network ``train_loss``, ``train_accuracy``, ``test_loss``,
-            ``test_accuracy``. Also appended to :attr:`history_`.
+        (inputs, hidden, outputs)
+            What entered each weight layer (masked), each hidden layer's output (unmasked), and
+            the output layer, (n, layer_sizes[-1]).
         """
-        records = []
-        for event in self.fit_iter(
-            X, y, epochs=epochs, validation_data=validation_data, score_train=score_train
-        ):
-            if event.kind == "epoch":
-                records.append(self.history_[-1])
-            if callback is not None and callback(event):
-                break
-        return records
+        activation = ACTIVATIONS[self.activation]
+        inputs, hidden = [], []
+        a, last = x, len(self._W) - 1
+        for layer, (W, b) in enumerate(zip(self._W, self._b, strict=True)):
+            mask = None if masks is None else masks[layer]
+            if mask is not None:
+                a = a * mask
+            inputs.append(a)
+            z = products.matmul(a, W)
+            z += b
+            if layer == last:
+                return inputs, hidden, self._loss.output(z, out=z)
+            a = activation(z, out=z)
+            hidden.append(a)
+        raise AssertionError("unreachable: a network has at least one weight layer")
 
-    def fit_iter(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        epochs: int = 1,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        score_train: bool = False,
-    ) -> Iterator[TrainingEvent]:
-        """Train step by step, yielding a :class:`~dropout_py.nn.events.TrainingEvent` each time.
+    def _backward(
+        self, inputs: list[np.ndarray], hidden: list[np.ndarray], delta: np.ndarray, masks: Masks
+    ) -> None:
+        """Write the gradients of the batch's summed loss into the gradient buffer.
 
-        Events come after every mini-batch (``kind="step"``, ``metrics={"loss": batch loss}``) and
-        every epoch (``kind="epoch"``, ``metrics`` = the epoch's record, also appended to
-        :attr:`history_`). Leaving the loop early stops training cleanly: the weights are those
-        after the last completed step. Arguments as for :meth:`fit`. While the generator is
-        suspended, native BLAS stays limited to ``blas_threads``.
+        ``delta`` is dLoss/dz of the output layer, (n, layer_sizes[-1]); the other arguments
+        as :meth:`_forward` used and returned them.
         """
-        X, targets = self._check_data(X, y)
-        epochs = check.positive_int(epochs, "epochs")
-        if validation_data is not None:
-            validation_data = self._check_data(*validation_data)
-        with limit_blas_threads(self.blas_threads):
-            for epoch in range(1, epochs + 1):
-                started = time.perf_counter()
-                losses = []
-                for event in self._epoch(X, targets, epoch, epochs, started):
-                    losses.append(event.metrics["loss"])
-                    yield event
-                record = {
-                    "epoch": float(self.epochs_trained_ + 1),
-                    "seconds": time.perf_counter() - started,
-                    "batch_loss": float(np.mean(losses)),
-                }
-                if score_train:
-                    scored = self._score(X, targets)
-                    record.update(train_loss=scored.loss, train_accuracy=scored.accuracy)
-                if validation_data is not None:
-                    scored = self._score(*validation_data)
-                    record.update(test_loss=scored.loss, test_accuracy=scored.accuracy)
-                self.epochs_trained_ += 1
-                self.history_.append(record)
-                steps = event.steps
-                yield TrainingEvent("epoch", epoch, epochs, steps, steps, record["seconds"], record)
-
-    def _epoch(
-        self, X: np.ndarray, targets: np.ndarray, epoch: int, epochs: int, started: float
-    ) -> Iterator[TrainingEvent]:
-        """One pass over the shuffled data; yields a step event per mini-batch."""
-        order = self.rng.permutation(len(X))
-        lr = self.learning_rate * self.lr_decay**self.epochs_trained_
-        if self.dropout == "chapter":
-            parts = partition_bounds(len(X), min(self.partitions, len(X)))
-        else:
-            parts = [(0, len(X))]
-        batches = [
-            (start, min(start + self.batch_size, end), part_start == start)
-            for part_start, end in parts
-            for start in range(part_start, end, self.batch_size)
-        ]
-        masks = None
-        for step, (start, end, new_part) in enumerate(batches, 1):
-            if self.dropout == "chapter" and new_part:
-                masks = self._partition_masks()
-            rows = order[start:end]
-            xb = self._as_input(X[rows])
-            tb = self._as_targets(targets[rows])
-            if self.dropout == "inverted":
-                masks = self._example_masks(len(rows))
-            loss = self._train_batch(xb, tb, lr, masks)
-            elapsed = time.perf_counter() - started
-            yield TrainingEvent("step", epoch, epochs, step, len(batches), elapsed, {"loss": loss})
-
-    def _partition_masks(self) -> list[np.ndarray | None]:
-        """The chapter's scheme: one 0/1 mask per layer (output excluded), shared by a partition."""
-        keeps = self._keep_fractions()
-        return [
-            None
-            if keep == 1
-            else keep_mask(n, sample_active_indices(self.rng, n, keep), dtype=self.dtype)
-            for n, keep in zip(self.layer_sizes[:-1], keeps, strict=True)
-        ]
-
-    def _example_masks(self, n_rows: int) -> list[np.ndarray | None]:
-        """Inverted dropout: a fresh mask per example and layer, kept units scaled by 1/keep."""
-        masks: list[np.ndarray | None] = []
-        for units, keep in zip(self.layer_sizes[:-1], self._keep_fractions(), strict=True):
-            if keep == 1:
-                masks.append(None)
-                continue
-            mask = self.rng.random((n_rows, units), dtype=self.dtype) < keep
-            masks.append(mask * np.asarray(1 / keep, dtype=self.dtype))
-        return masks
-
-    def _keep_fractions(self) -> list[float]:
-        return [self.keep_input] + [self.keep_hidden] * (len(self.layer_sizes) - 2)
-
-    def _train_batch(
-        self, x: np.ndarray, targets: np.ndarray, lr: float, masks: list | None
-    ) -> float:
-        """Forward, backward and update for one batch; return the batch's mean loss.
-
-        ``masks[l]`` (or None) multiplies the output of layer ``l`` (``l = 0`` is the input).
-        """
-        masks = masks or [None] * (len(self.layer_sizes) - 1)
-        gradients = self.gradients(x, targets, masks)
-        self._apply(gradients[1:], lr)
-        return gradients[0]
+        slope = DERIVATIVES[self.activation]
+        for layer in range(len(self._W) - 1, -1, -1):
+            products.matmul(inputs[layer].T, delta, out=self._gW[layer])
+            np.sum(delta, axis=0, out=self._gb[layer])
+            if layer:
+                delta = products.matmul(delta, self._W[layer].T)
+                mask = None if masks is None else masks[layer]
+                if mask is not None:
+                    delta *= mask
+                delta *= slope(hidden[layer - 1])
 
     def gradients(
         self, x: np.ndarray, targets: np.ndarray, masks: Sequence[np.ndarray | None]
-    ) -> tuple:
+    ) -> Gradients:
         """Loss and gradients of one batch for fixed dropout masks.
 
         Parameters
@@ -346,64 +396,132 @@ class DropoutMLP:
 
         Returns
         -------
-        (loss, weight_gradients, bias_gradients)
-            ``loss`` is the mean over the batch; gradients have the shapes of ``weights_`` and
-            ``biases_``.
+        Gradients
+            The batch's mean loss and the gradients of that mean.
         """
-        hidden_f = ACTIVATIONS[self.activation]
-        derivative = DERIVATIVES[self.activation]
-        last = len(self.weights_) - 1
-        a = x if masks[0] is None else x * masks[0]
-        inputs, outputs = [a], []  # what enters each layer; each hidden layer's unmasked output
-        for layer, (W, b) in enumerate(zip(self.weights_, self.biases_, strict=True)):
-            z = a @ W.T
-            z += b
-            if layer == last:
-                a = OUTPUT_ACTIVATION[self.loss](z, out=z)
-                break
-            a = hidden_f(z, out=z)
-            outputs.append(a)
-            mask = masks[layer + 1]
-            a = a if mask is None else a * mask
-            inputs.append(a)
-        loss = LOSSES[self.loss](targets, a)
+        x = self._as_input(np.asarray(x))
+        inputs, hidden, outputs = self._forward(x, list(masks))
+        loss = self._loss.value(targets, outputs)
+        self._backward(inputs, hidden, self._loss.delta(targets, outputs), list(masks))
+        n = len(x)
+        return Gradients(loss, [g.T / n for g in self._gW], [g / n for g in self._gb])
 
-        delta = OUTPUT_DELTAS[self.loss](targets, a) / len(x)  # dLoss/dz of the output layer
-        weight_grads, bias_grads = [], []
-        for layer in range(last, -1, -1):
-            weight_grads.append(delta.T @ inputs[layer])
-            bias_grads.append(delta.sum(axis=0))
-            if layer > 0:
-                delta = delta @ self.weights_[layer]
-                if masks[layer] is not None:
-                    delta *= masks[layer]
-                delta *= derivative(outputs[layer - 1])
-        return loss, weight_grads[::-1], bias_grads[::-1]
+    # --- training -------------------------------------------------------------------------
 
-    def _apply(self, gradients: tuple, lr: float) -> None:
-        """Momentum SGD step on every parameter, then the max-norm constraint."""
-        params = (*self.weights_, *self.biases_)
-        grads = (*gradients[0], *gradients[1])
-        for param, grad, velocity in zip(params, grads, self._velocities, strict=True):
-            if self.momentum:
-                velocity *= self.momentum
-                velocity -= lr * grad
-                param += velocity
-            else:
-                param -= lr * grad
+    def _compute_context(self) -> AbstractContextManager[None]:
+        return limit_blas_threads(self.blas_threads)
+
+    def _plan_epoch(self, rows: int, **plan: Any) -> EpochPosition:
+        """A new epoch: a shuffled order, mini-batches (within partitions), the decayed rate."""
+        order = self.rng.permutation(rows)
+        if self.mask == "partition":
+            parts = partition_bounds(rows, min(self.partitions, rows))
+        else:
+            parts = [(0, rows)]
+        steps, new_masks = [], set()
+        for part_start, end in parts:
+            new_masks.add(len(steps))
+            steps += [
+                (s, min(s + self.batch_size, end)) for s in range(part_start, end, self.batch_size)
+            ]
+        learning_rate = self.learning_rate * self.lr_decay**self.epochs_trained_
+        position = EpochPosition(rows, steps, learning_rate, order)
+        position.state.update(new_masks=new_masks, masks=None)
+        return position
+
+    def _train_step(self, X: np.ndarray, targets: np.ndarray, position: EpochPosition) -> float:
+        """Forward, backward and update on the step's mini-batch; return the batch's mean loss."""
+        start, end = position.steps[position.step]
+        rows = position.order[start:end]  # type: ignore[index]
+        x, t = self._as_input(X[rows]), targets[rows]
+        masks = self._training_masks(position, len(rows))
+        inputs, hidden, outputs = self._forward(x, masks)
+        loss = self._loss.value(t, outputs)
+        self._backward(inputs, hidden, self._loss.delta(t, outputs), masks)
+        self._update(position.learning_rate / len(rows))
+        return loss
+
+    def _update(self, step: float) -> None:
+        """Momentum SGD on all parameters at once (``step`` = learning rate / batch size)."""
+        grads = self._grads
+        grads *= -step
+        if self.momentum:
+            self._velocity *= self.momentum
+            self._velocity += grads
+            self._params += self._velocity
+        else:
+            self._params += grads
         if self.max_norm is not None:
-            for W in self.weights_:
-                norms = np.sqrt(np.einsum("ij,ij->i", W, W))
-                W *= np.minimum(1, self.max_norm / np.maximum(norms, 1e-12))[:, None]
+            for W in self._W:  # a unit's incoming weights are a column here
+                norms = np.sqrt(np.einsum("ij,ij->j", W, W))
+                W *= np.minimum(1, self.max_norm / np.maximum(norms, 1e-12))
 
-    # --- data handling -------------------------------------------------------------------
+    # --- dropout masks --------------------------------------------------------------------
 
-    def _check_data(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        X = check.matrix(X, "X", self.layer_sizes[0])
+    def _keep_fractions(self) -> list[float]:
+        """Keep probability of the units entering each weight layer (inputs, then hidden)."""
+        return [self.keep_input] + [self.keep_hidden] * (len(self._sizes) - 2)
+
+    def _training_masks(self, position: EpochPosition, n_rows: int) -> Masks:
+        if all(keep == 1 for keep in self._keep_fractions()):
+            return None
+        if self.mask == "example":
+            return self._example_masks(n_rows)
+        if position.step in position.state["new_masks"]:
+            position.state["masks"] = self._partition_masks()
+        return position.state["masks"]  # type: ignore[no-any-return]
+
+    def _example_masks(self, n_rows: int) -> Masks:
+        """A fresh Bernoulli(keep) mask per example and layer, shape (n_rows, units)."""
+        masks: list[np.ndarray | None] = []
+        for units, keep in zip(self._sizes[:-1], self._keep_fractions(), strict=True):
+            if keep == 1:
+                masks.append(None)
+                continue
+            kept = self.rng.random((n_rows, units), dtype=self.dtype) < keep
+            masks.append(kept * self._train_scale(keep) if self.scale == "train" else kept)
+        return masks
+
+    def _partition_masks(self) -> Masks:
+        """The chapter's thinned network: ``int(n * keep)`` kept units per layer, shape (units,)."""
+        masks: list[np.ndarray | None] = []
+        for units, keep in zip(self._sizes[:-1], self._keep_fractions(), strict=True):
+            if keep == 1:
+                masks.append(None)
+                continue
+            kept = keep_mask(units, sample_active_indices(self.rng, units, keep), dtype=self.dtype)
+            masks.append(kept * self._train_scale(keep) if self.scale == "train" else kept)
+        return masks
+
+    def _train_scale(self, keep: float) -> np.floating:
+        return np.dtype(self.dtype).type(1 / keep)  # type: ignore[no-any-return]
+
+    def _prediction_masks(self) -> Masks:
+        """With ``scale="test"``: every layer with dropout enters the next times its keep."""
+        if self.scale != "test":
+            return None
+        keeps = self._keep_fractions()
+        if all(keep == 1 for keep in keeps):
+            return None
+        return [None if keep == 1 else keep for keep in keeps]
+
+    # --- data -----------------------------------------------------------------------------
+
+    def _from_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """Pixels stay uint8; each batch is divided by 255 when used (no float copy of the set)."""
+        return pixels
+
+    def _check_inputs(self, X: Any) -> np.ndarray:
+        X = check.matrix(X, "X", self._sizes[0])
         if X.dtype.kind not in "fiub":
             raise ValueError(f"X must hold numbers, got dtype {X.dtype}")
+        return X
+
+    def _check_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs as given (integers are pixels 0..255) and target rows of the model's dtype."""
+        X = self._check_inputs(X)
         y = np.asarray(y)
-        n_out = self.layer_sizes[-1]
+        n_out = self._sizes[-1]
         if y.ndim == 1:
             if y.dtype.kind not in "iu" or (len(y) and (y.min() < 0 or y.max() >= n_out)):
                 raise ValueError(f"class labels y must be integers in [0, {n_out}), got {y[:5]}...")
@@ -411,7 +529,9 @@ class DropoutMLP:
             raise ValueError(f"y must have shape (n,) or (n, {n_out}), got {y.shape}")
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-        return X, y
+        if y.ndim == 1:
+            return X, self._loss.targets(y, n_out, self.dtype)
+        return X, y.astype(self.dtype, copy=False)
 
     def _as_input(self, x: np.ndarray) -> np.ndarray:
         """A batch of inputs as floats of the model's dtype (integers scaled by 1/255)."""
@@ -421,63 +541,21 @@ class DropoutMLP:
             return out
         return x.astype(self.dtype, copy=False)
 
-    def _as_targets(self, y: np.ndarray) -> np.ndarray:
-        if y.ndim == 1:
-            out = np.zeros((len(y), self.layer_sizes[-1]), dtype=self.dtype)
-            out[np.arange(len(y)), y] = 1
-            return out
-        return y.astype(self.dtype, copy=False)
+    def _outputs(self, x: np.ndarray) -> np.ndarray:
+        return self._forward(self._as_input(x), self._prediction_masks())[2]
 
-    # --- using the model -----------------------------------------------------------------
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Output-layer values for each row of ``X``, shape (n, layer_sizes[-1]).
-
-        The full network, no dropout: with inverted dropout the weights need no rescaling;
-        with the chapter's scheme they get none either (as in the chapter).
-        """
-        X = check.matrix(X, "X", self.layer_sizes[0])
-        with limit_blas_threads(self.blas_threads):
-            chunks = [self._forward(X[i : i + _EVAL_CHUNK]) for i in range(0, len(X), _EVAL_CHUNK)]
-        return np.concatenate(chunks)
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        a = self._as_input(x)
-        last = len(self.weights_) - 1
-        for layer, (W, b) in enumerate(zip(self.weights_, self.biases_, strict=True)):
-            z = a @ W.T
-            z += b
-            f = OUTPUT_ACTIVATION[self.loss] if layer == last else ACTIVATIONS[self.activation]
-            a = f(z, out=z)
-        return a
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted class index for each row of ``X``, shape (n,)."""
-        return np.argmax(self.predict_proba(X), axis=1)
-
-    def evaluate(self, X: np.ndarray, y: np.ndarray) -> Evaluation:
-        """Accuracy, mean loss and confusion matrix on ``(X, y)``."""
-        return self._score(*self._check_data(X, y))
-
-    def _score(self, X: np.ndarray, y: np.ndarray) -> Evaluation:
-        outputs = self.predict_proba(X)
-        targets = self._as_targets(y)
-        labels = y if y.ndim == 1 else np.argmax(y, axis=1)
-        counts = confusion_counts(labels, np.argmax(outputs, axis=1), self.layer_sizes[-1])
-        accuracy = float(np.trace(counts) / len(labels))
-        return Evaluation(accuracy, LOSSES[self.loss](targets, outputs), counts)
-
-    # --- saving --------------------------------------------------------------------------
+    # --- model files ----------------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:
         """The constructor settings as a JSON-friendly dict (seed and threads excluded)."""
         return {
-            "layer_sizes": list(self.layer_sizes),
+            "layer_sizes": list(self._sizes),
             "activation": self.activation,
             "loss": self.loss,
             "keep_input": self.keep_input,
             "keep_hidden": self.keep_hidden,
-            "dropout": self.dropout,
+            "mask": self.mask,
+            "scale": self.scale,
             "partitions": self.partitions,
             "learning_rate": self.learning_rate,
             "momentum": self.momentum,
@@ -488,17 +566,10 @@ class DropoutMLP:
             "dtype": self.dtype,
         }
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write settings, weights, epochs trained and history to ``path`` (atomically).
-
-        Momentum velocities are not saved: training resumed after :meth:`load` starts them at 0.
-        """
-        config = {**self.config(), "epochs_trained": self.epochs_trained_, "history": self.history_}
-        return save_npz(path, kind=type(self).__name__, config=config, arrays=self._arrays())
-
     def _arrays(self) -> dict[str, np.ndarray]:
-        arrays = {f"W{i}": W for i, W in enumerate(self.weights_)}
-        arrays.update({f"b{i}": b for i, b in enumerate(self.biases_)})
+        """``W{l}`` in the chapter's layout (out, in), ``b{l}``: the model file's arrays."""
+        arrays = {f"W{i}": np.ascontiguousarray(W.T) for i, W in enumerate(self._W)}
+        arrays.update({f"b{i}": b.copy() for i, b in enumerate(self._b)})
         return arrays
 
     @staticmethod
@@ -508,23 +579,17 @@ class DropoutMLP:
         Computed from ``settings["layer_sizes"]`` alone, without allocating anything, so that a
         model file's arrays can be checked before the model is built.
         """
-        sizes = _checked_layer_sizes(settings["layer_sizes"])
-        pairs = list(itertools.pairwise(sizes))
+        pairs = list(itertools.pairwise(_checked_layer_sizes(settings["layer_sizes"])))
         shapes: dict[str, tuple[int, ...]] = {
             f"W{i}": (n_out, n_in) for i, (n_in, n_out) in enumerate(pairs)
         }
         shapes.update({f"b{i}": (n_out,) for i, (_, n_out) in enumerate(pairs)})
         return shapes
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> DropoutMLP:
-        """Read a model written by :meth:`save`, checking every array before reading it."""
-        model, arrays, state = load_model_file(path, cls)
-        model.weights_ = [arrays[f"W{i}"].astype(model.dtype) for i in range(len(model.weights_))]
-        model.biases_ = [arrays[f"b{i}"].astype(model.dtype) for i in range(len(model.biases_))]
-        model._velocities = [np.zeros_like(p) for p in (*model.weights_, *model.biases_)]
-        model.epochs_trained_, model.history_ = state.epochs_trained, state.history
-        return model
+    def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.weights_ = [arrays[f"W{i}"] for i in range(len(self._W))]
+        self.biases_ = [arrays[f"b{i}"] for i in range(len(self._b))]
+        self._velocity[...] = 0
 
 
 def _checked_layer_sizes(layer_sizes: object) -> tuple[int, ...]:

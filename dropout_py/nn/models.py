@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 
+from dropout_py.nn.engine import Engine
 from dropout_py.nn.mlp import DropoutMLP
 from dropout_py.nn.serialization import read_kind
 from dropout_py.nn.tutorial import NeuralNetwork
 
-MODEL_CLASSES = {cls.__name__: cls for cls in (NeuralNetwork, DropoutMLP)}
+MODEL_CLASSES: dict[str, type[Engine]] = {cls.__name__: cls for cls in (NeuralNetwork, DropoutMLP)}
 
 
-def load_model(path: str | os.PathLike[str]) -> NeuralNetwork | DropoutMLP:
+def load_model(path: str | os.PathLike[str]) -> Engine:
     """Load a :class:`NeuralNetwork` or :class:`DropoutMLP` saved with ``.save(path)``.
 
     Raises

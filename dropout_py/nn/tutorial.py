@@ -20,6 +20,14 @@ What differs from the chapter, on purpose (each is a fix):
 * Progress goes to ``callback`` (or ``verbose=True`` prints the chapter's ``epoch: N`` lines).
 * Bad arguments raise :class:`ValueError` naming the value.
 
+Besides the chapter's methods it has the interface both engines share
+(:class:`dropout_py.nn.engine.Engine`): ``prepare``, ``fit_iter`` (an event per partition and per
+epoch; training can stop between partitions and resume), ``fit``, ``predict``, ``score``,
+``save``/``load``; ``train`` is built on the same epoch loop. The dropout of ``fit_iter`` comes
+from the constructor's ``keep_input``, ``keep_hidden`` and ``partitions``; ``train`` takes them
+per call, as in the chapter. Figures read the network through :attr:`NeuralNetwork.layer_sizes`
+and :attr:`NeuralNetwork.active_indices`.
+
 How the output error reaches the hidden layer is a choice, ``backprop``: ``"chapter"`` (default)
 sends the output error ``t - o`` back through ``who``, as the tutorial series teaches; this skips
 the output sigmoid's slope, so it is not the exact gradient of the squared error, but it keeps
@@ -35,7 +43,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,12 +50,15 @@ from typing import Any
 import numpy as np
 
 from dropout_py._random import SeedLike, resolve_rng
+from dropout_py.data.preprocessing import chapter_scale
 from dropout_py.nn import _validation as check
-from dropout_py.nn.activations import sigmoid, squared_error
+from dropout_py.nn import products
+from dropout_py.nn.activations import sigmoid, sigmoid_derivative
+from dropout_py.nn.engine import Engine, EpochPosition
 from dropout_py.nn.events import TrainingEvent
 from dropout_py.nn.initializers import INITIALIZERS, initial_weights
-from dropout_py.nn.metrics import Evaluation, confusion_counts
-from dropout_py.nn.serialization import load_model_file, save_npz
+from dropout_py.nn.losses import CHAPTER_SQUARED_ERROR
+from dropout_py.nn.metrics import confusion_counts
 from dropout_py.nn.thinning import (
     check_keep_fraction,
     partition_bounds,
@@ -58,11 +68,10 @@ from dropout_py.nn.thinning import (
     write_back,
 )
 
-_EVAL_CHUNK = 10_000  # rows per batched forward pass when scoring
 BACKPROP_RULES = ("chapter", "gradient")
 
 
-class NeuralNetwork:
+class NeuralNetwork(Engine):
     """A 1-hidden-layer sigmoid network trained sample by sample, with the chapter's dropout.
 
     Parameters
@@ -81,6 +90,11 @@ class NeuralNetwork:
         gradient of the squared error.
     seed : int, numpy.random.Generator or None
         Source of all randomness: initial weights and the choice of dropped nodes.
+    keep_input, keep_hidden : float
+        Fractions of input and hidden nodes :meth:`fit_iter` keeps in each thinned network, in
+        (0, 1]; 1 (the default) means no dropout. :meth:`train` takes its own.
+    partitions : int
+        Thinned networks per epoch in :meth:`fit_iter` (at most one per sample).
 
     Attributes
     ----------
@@ -90,6 +104,11 @@ class NeuralNetwork:
         Weights from the hidden to the output layer (row = output node).
     active_input_indices, active_hidden_indices : numpy.ndarray or None
         The kept nodes while a thinned network is active, else ``None``.
+    epochs_trained_ : int
+    history_ : list of dict
+        One record per trained epoch (see :meth:`fit_iter`).
+    epoch_position_ : EpochPosition or None
+        Where an unfinished epoch stands (see :mod:`dropout_py.nn.engine`).
 
     Examples
     --------
@@ -115,6 +134,9 @@ class NeuralNetwork:
         init: str = "scaled",
         backprop: str = "chapter",
         seed: SeedLike = None,
+        keep_input: float = 1.0,
+        keep_hidden: float = 1.0,
+        partitions: int = 10,
     ) -> None:
         self.no_of_in_nodes = check.positive_int(no_of_in_nodes, "no_of_in_nodes")
         self.no_of_out_nodes = check.positive_int(no_of_out_nodes, "no_of_out_nodes")
@@ -127,10 +149,15 @@ class NeuralNetwork:
         self.bias = bias
         self.init = check.choice(init, "init", tuple(INITIALIZERS))
         self.backprop = check.choice(backprop, "backprop", BACKPROP_RULES)
+        self.keep_input = check_keep_fraction(keep_input, "keep_input")
+        self.keep_hidden = check_keep_fraction(keep_hidden, "keep_hidden")
+        self.partitions = check.positive_int(partitions, "partitions")
         self.rng = resolve_rng(seed)
+        self._loss = CHAPTER_SQUARED_ERROR
         self.active_input_indices: np.ndarray | None = None
         self.active_hidden_indices: np.ndarray | None = None
         self.create_weight_matrices()
+        self._reset_progress()
 
     @property
     def bias_node(self) -> int:
@@ -143,8 +170,32 @@ class NeuralNetwork:
             f"no_of_out_nodes={self.no_of_out_nodes}, "
             f"no_of_hidden_nodes={self.no_of_hidden_nodes}, "
             f"learning_rate={self.learning_rate}, bias={self.bias}, init={self.init!r}, "
-            f"backprop={self.backprop!r})"
+            f"backprop={self.backprop!r}, keep_input={self.keep_input}, "
+            f"keep_hidden={self.keep_hidden}, partitions={self.partitions})"
         )
+
+    @property
+    def layer_sizes(self) -> tuple[int, int, int]:
+        """Nodes of the full network per layer (bias nodes not counted), input first.
+
+        The same while a thinned network is active (``no_of_*_nodes`` then count its nodes).
+        """
+        if self.active_input_indices is None:
+            return (self.no_of_in_nodes, self.no_of_hidden_nodes, self.no_of_out_nodes)
+        return (self.no_of_in_nodes_orig, self.no_of_hidden_nodes_orig, self.no_of_out_nodes)
+
+    @property
+    def active_indices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The nodes of each layer (input, hidden, output) that take part now, sorted.
+
+        All of them for the full network; between :meth:`dropout_weight_matrices` and
+        :meth:`weight_matrices_reset` the thinned network's (output nodes are never dropped,
+        nor is a bias node, which is not counted here). Copies: changing them changes nothing.
+        """
+        n_in, n_hidden, n_out = self.layer_sizes
+        if self.active_input_indices is None or self.active_hidden_indices is None:
+            return np.arange(n_in), np.arange(n_hidden), np.arange(n_out)
+        return self.active_input_indices.copy(), self.active_hidden_indices.copy(), np.arange(n_out)
 
     # --- weights and dropout -------------------------------------------------------------
 
@@ -246,23 +297,16 @@ class NeuralNetwork:
         self._train_sample(x, t)
 
     def _train_sample(self, x: np.ndarray, t: np.ndarray) -> None:
-        """The update itself: sigmoid layers, squared error, one step downhill."""
-        if self.bias_node:
-            x = np.append(x, self.bias)
-        hidden = sigmoid(self.wih @ x)
-        if self.bias_node:
-            hidden = np.append(hidden, self.bias)
-        output = sigmoid(self.who @ hidden)
-
-        output_error = t - output
-        output_delta = output_error * output * (1.0 - output)  # minus dE/dz at the output
-        sent_back = output_error if self.backprop == "chapter" else output_delta
-        hidden_error = self.who.T @ sent_back  # through who as the forward pass used it
-        self.who += np.outer(self.learning_rate * output_delta, hidden)
+        """The update itself: the forward pass, the chapter's loss, one step downhill."""
+        x, hidden, output = self._forward(x)
+        output_delta = self._loss.delta(t, output)  # dE/dz at the output
+        sent_back = output - t if self.backprop == "chapter" else output_delta
+        hidden_error = products.matmul(self.who.T, sent_back)  # through who as the forward used it
+        products.add_outer(self.who, -self.learning_rate * output_delta, hidden)
         if self.bias_node:
             hidden, hidden_error = hidden[:-1], hidden_error[:-1]
-        hidden_delta = hidden_error * hidden * (1.0 - hidden)
-        self.wih += np.outer(self.learning_rate * hidden_delta, x)
+        hidden_delta = hidden_error * sigmoid_derivative(hidden)
+        products.add_outer(self.wih, -self.learning_rate * hidden_delta, x)
 
     def train(
         self,
@@ -283,6 +327,8 @@ class NeuralNetwork:
         remainder). For every epoch and partition a thinned network is drawn, each sample of the
         partition trains it (inputs sliced to the active nodes), and the trained weights are
         written back. With both percentages at 1 this is plain per-sample gradient descent.
+        It runs the same epoch loop as :meth:`fit_iter`, so an epoch that an earlier call left
+        unfinished is finished first.
 
         Parameters
         ----------
@@ -298,8 +344,8 @@ class NeuralNetwork:
             Print ``epoch: N`` at the start of every epoch, as the chapter does.
         callback : callable, optional
             Called with a :class:`~dropout_py.nn.events.TrainingEvent` after every partition
-            (``kind="step"``) and after every epoch (``kind="epoch"``). Its ``metrics`` are empty:
-            scoring is left to the caller (see :meth:`score`), so training time stays pure.
+            (``kind="step"``) and after every epoch (``kind="epoch"``, with the epoch's record).
+            Scoring is left to the caller (see :meth:`score`), so training time stays pure.
         """
         n_in = self.no_of_in_nodes
         data = check.matrix(data_array, "data_array", n_in, float)
@@ -309,36 +355,74 @@ class NeuralNetwork:
                 f"data_array has {len(data)} rows but labels_one_hot_array has {len(targets)}"
             )
         epochs = check.positive_int(epochs, "epochs")
-        check_keep_fraction(active_input_percentage, "active_input_percentage")
-        check_keep_fraction(active_hidden_percentage, "active_hidden_percentage")
+        keeps = (
+            check_keep_fraction(active_input_percentage, "active_input_percentage"),
+            check_keep_fraction(active_hidden_percentage, "active_hidden_percentage"),
+        )
         tests = check.positive_int(no_of_dropout_tests, "no_of_dropout_tests")
         if tests > len(data):
             raise ValueError(
                 f"no_of_dropout_tests must be at most the number of samples ({len(data)}), "
                 f"got {tests}"
             )
-        bounds = partition_bounds(len(data), tests)
-        for epoch in range(1, epochs + 1):
-            if verbose:
-                print("epoch:", epoch)
-            started = time.perf_counter()
-            for step, (start, end) in enumerate(bounds, 1):
-                inputs, hidden = self.dropout_weight_matrices(
-                    active_input_percentage, active_hidden_percentage
-                )
-                try:
-                    for x, t in zip(data[start:end, inputs], targets[start:end], strict=True):
-                        self._train_sample(x, t)
-                finally:  # even on Ctrl-C, keep what was learned and the full network
-                    self.weight_matrices_reset(inputs, hidden)
-                if callback is not None:
-                    elapsed = time.perf_counter() - started
-                    callback(TrainingEvent("step", epoch, epochs, step, len(bounds), elapsed))
+        plan = {"keeps": keeps, "partitions": tests}
+        if verbose:
+            print("epoch:", 1)
+        for event in self._epochs(data, targets, epochs, None, False, plan):
             if callback is not None:
-                elapsed = time.perf_counter() - started
-                callback(TrainingEvent("epoch", epoch, epochs, len(bounds), len(bounds), elapsed))
+                callback(event)
+            if verbose and event.kind == "epoch" and event.epoch < epochs:
+                print("epoch:", event.epoch + 1)
+
+    def _plan_epoch(
+        self,
+        rows: int,
+        keeps: tuple[float, float] | None = None,
+        partitions: int | None = None,
+        **plan: Any,
+    ) -> EpochPosition:
+        """A new epoch: the data in its own order, cut into partitions, one step each."""
+        parts = min(self.partitions, rows) if partitions is None else partitions
+        position = EpochPosition(rows, partition_bounds(rows, parts), self.learning_rate)
+        position.state["keeps"] = keeps or (self.keep_input, self.keep_hidden)
+        return position
+
+    def _train_step(self, X: np.ndarray, targets: np.ndarray, position: EpochPosition) -> None:
+        """One partition: draw a thinned network, train it sample by sample, write it back."""
+        start, end = position.steps[position.step]
+        inputs, hidden = self.dropout_weight_matrices(*position.state["keeps"])
+        try:
+            for x, t in zip(X[start:end, inputs], targets[start:end], strict=True):
+                self._train_sample(x, t)
+        finally:  # even on Ctrl-C, keep what was learned and the full network
+            self.weight_matrices_reset(inputs, hidden)
 
     # --- using the network ---------------------------------------------------------------
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The forward pass, for training (one sample) and prediction (rows) alike.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (no_of_in_nodes,) or (n, no_of_in_nodes)
+
+        Returns
+        -------
+        (inputs, hidden, outputs)
+            The inputs and the hidden layer with their bias node appended (if any), and the
+            output layer, shape (no_of_out_nodes,) or (n, no_of_out_nodes).
+        """
+        x = self._with_bias(x)
+        hidden = self._with_bias(sigmoid(products.matmul(x, self.wih.T)))
+        return x, hidden, sigmoid(products.matmul(hidden, self.who.T))
+
+    def _with_bias(self, a: np.ndarray) -> np.ndarray:
+        if not self.bias_node:
+            return a
+        return np.concatenate([a, np.full((*a.shape[:-1], 1), self.bias, dtype=a.dtype)], axis=-1)
+
+    def _outputs(self, x: np.ndarray) -> np.ndarray:
+        return self._forward(x)[2]
 
     def run(self, input_vector: np.ndarray) -> np.ndarray:
         """Forward pass of one sample through the current network.
@@ -351,29 +435,7 @@ class NeuralNetwork:
         x = np.asarray(input_vector, dtype=float).ravel()
         if x.size != self.no_of_in_nodes:
             raise ValueError(f"input_vector has {x.size} values, expected {self.no_of_in_nodes}")
-        return self.predict_proba(x[np.newaxis, :]).T
-
-    def predict_proba(self, data: np.ndarray) -> np.ndarray:
-        """Outputs of the network for many samples at once, shape (n, no_of_out_nodes).
-
-        The same arithmetic as :meth:`run`, a chunk of rows at a time.
-        """
-        data = check.matrix(data, "data", self.no_of_in_nodes, float)
-        return np.concatenate(
-            [self._forward(data[i : i + _EVAL_CHUNK]) for i in range(0, len(data), _EVAL_CHUNK)]
-        )
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        if self.bias_node:
-            x = np.hstack([x, np.full((len(x), 1), self.bias)])
-        hidden = sigmoid(x @ self.wih.T)
-        if self.bias_node:
-            hidden = np.hstack([hidden, np.full((len(x), 1), self.bias)])
-        return sigmoid(hidden @ self.who.T)
-
-    def predict(self, data: np.ndarray) -> np.ndarray:
-        """Predicted class (argmax of the outputs) for each row, shape (n,)."""
-        return np.argmax(self.predict_proba(data), axis=1)
+        return self._forward(x)[2][:, np.newaxis]
 
     def evaluate(self, data: np.ndarray, labels: np.ndarray) -> tuple[int, int]:
         """Count correct and wrong predictions.
@@ -402,19 +464,29 @@ class NeuralNetwork:
         pairs = np.argwhere(counts)
         return {(int(t), int(p)): int(counts[t, p]) for t, p in pairs}
 
-    def score(self, data: np.ndarray, labels: np.ndarray) -> Evaluation:
-        """Accuracy, mean squared error against 0.01/0.99 targets, and the confusion matrix."""
-        labels = _label_vector(labels, len(data))
-        outputs = self.predict_proba(data)
-        targets = np.full(outputs.shape, 0.01)
-        targets[np.arange(len(labels)), labels] = 0.99
-        counts = confusion_counts(labels, outputs.argmax(axis=1), self.no_of_out_nodes)
-        accuracy = float(np.trace(counts) / len(labels))
-        return Evaluation(accuracy, squared_error(targets, outputs), counts)
+    # --- data ----------------------------------------------------------------------------
+
+    def _from_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """The chapter's inputs: pixels mapped to [0.01, 1.0], float64."""
+        return chapter_scale(pixels)
+
+    def _check_inputs(self, X: Any) -> np.ndarray:
+        return check.matrix(X, "data", self.no_of_in_nodes, float)
+
+    def _check_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs as floats; targets from labels (0.01 / 0.99, as the chapter) or as given."""
+        X = self._check_inputs(X)
+        y = np.asarray(y)
+        n_out = self.no_of_out_nodes
+        if y.ndim == 2 and y.shape[1] == n_out and n_out > 1:
+            if len(y) != len(X):
+                raise ValueError(f"data has {len(X)} rows but the targets have {len(y)}")
+            return X, y.astype(float)
+        return X, self._loss.targets(_label_vector(y, len(X)), n_out)
 
     # --- saving --------------------------------------------------------------------------
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """The constructor settings as a JSON-friendly dict."""
         return {
             "no_of_in_nodes": self.no_of_in_nodes,
@@ -424,19 +496,22 @@ class NeuralNetwork:
             "bias": self.bias,
             "init": self.init,
             "backprop": self.backprop,
+            "keep_input": self.keep_input,
+            "keep_hidden": self.keep_hidden,
+            "partitions": self.partitions,
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the network to an ``.npz`` file (atomically); return its path."""
         if self.active_input_indices is not None:
             raise RuntimeError("a thinned network is active: call weight_matrices_reset first")
-        return save_npz(path, kind=type(self).__name__, config=self.config(), arrays=self._arrays())
+        return super().save(path)
 
     def _arrays(self) -> dict[str, np.ndarray]:
         return {"wih": self.wih, "who": self.who}
 
     @staticmethod
-    def parameter_shapes(settings: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    def parameter_shapes(settings: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
         """Shapes of ``wih`` and ``who`` for constructor ``settings``, allocating nothing.
 
         Lets a model file's arrays be checked before the network is built.
@@ -447,12 +522,8 @@ class NeuralNetwork:
         bias_node = 1 if settings.get("bias") else 0
         return {"wih": (n_hidden, n_in + bias_node), "who": (n_out, n_hidden + bias_node)}
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> NeuralNetwork:
-        """Read a network written by :meth:`save`, checking every array before reading it."""
-        network, arrays, _ = load_model_file(path, cls)
-        network.wih, network.who = arrays["wih"].astype(float), arrays["who"].astype(float)
-        return network
+    def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.wih, self.who = arrays["wih"].astype(float), arrays["who"].astype(float)
 
 
 def _label_vector(labels: np.ndarray, n: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dropout_py.data.mnist import MNIST
-from dropout_py.data.preprocessing import chapter_scale, one_hot
+from dropout_py.nn.engine import Engine
 from dropout_py.nn.events import TrainingEvent
 from dropout_py.nn.metrics import Evaluation
 from dropout_py.nn.mlp import DropoutMLP
@@ -38,7 +38,7 @@ class RunSettings:
     init: str = "auto"  # "auto" = "he" for ReLU, else "scaled"
     seed: int = 1
     train_size: int | None = None  # first N training images; the test set stays whole
-    partitions: int = 10  # tutorial: no_of_dropout_tests; fast: parts for dropout="chapter"
+    partitions: int = 10  # tutorial: no_of_dropout_tests; fast: parts for mask="partition"
     bias: float | None = None  # tutorial
     backprop: str = "chapter"  # tutorial: "chapter" or "gradient"
     activation: str = "sigmoid"  # fast
@@ -47,7 +47,9 @@ class RunSettings:
     momentum: float = 0.9  # fast
     lr_decay: float = 1.0  # fast
     max_norm: float | None = None  # fast
-    dropout: str = "inverted"  # fast
+    dropout: str = "inverted"  # fast: named pair, "inverted" (example/train) or "chapter"
+    mask: str | None = None  # fast: replaces the pair's mask: "example" or "partition"
+    scale: str | None = None  # fast: replaces the pair's scale: "train", "test" or "none"
     dtype: str = "float32"  # fast
 
     def replace(self, **changes: Any) -> RunSettings:
@@ -69,7 +71,17 @@ PRESETS: dict[str, RunSettings] = {
     ),
 }
 
-FAST_ONLY = ("activation", "loss", "batch_size", "momentum", "lr_decay", "max_norm", "dropout")
+FAST_ONLY = (
+    "activation",
+    "loss",
+    "batch_size",
+    "momentum",
+    "lr_decay",
+    "max_norm",
+    "dropout",
+    "mask",
+    "scale",
+)
 TUTORIAL_ONLY = ("bias", "backprop")
 
 
@@ -79,7 +91,8 @@ class RunResult:
 
     Attributes
     ----------
-    model : NeuralNetwork or DropoutMLP
+    model : Engine
+        The trained :class:`~dropout_py.NeuralNetwork` or :class:`~dropout_py.DropoutMLP`.
     history : list of dict
         Per epoch: ``epoch``, ``seconds`` (training only), ``train_loss``, ``train_accuracy``,
         ``test_loss``, ``test_accuracy`` (full network, after the epoch).
@@ -93,7 +106,7 @@ class RunResult:
     """
 
     settings: RunSettings
-    model: NeuralNetwork | DropoutMLP
+    model: Engine
     history: list[dict[str, float]] = field(default_factory=list)
     train: Evaluation | None = None
     test: Evaluation | None = None
@@ -134,22 +147,22 @@ def check_settings(settings: RunSettings) -> None:
         )
 
 
-def build_model(
-    settings: RunSettings, *, n_inputs: int = 784, n_classes: int = 10
-) -> NeuralNetwork | DropoutMLP:
+def build_model(settings: RunSettings, *, n_inputs: int = 784, n_classes: int = 10) -> Engine:
     """Construct the untrained model that ``settings`` describe (raises ``ValueError`` early)."""
     check_settings(settings)
     if settings.engine == "tutorial":
-        init = "scaled" if settings.init == "auto" else settings.init
         return NeuralNetwork(
             n_inputs,
             n_classes,
             settings.hidden[0],
             settings.learning_rate,
             settings.bias,
-            init=init,
+            init="scaled" if settings.init == "auto" else settings.init,
             backprop=settings.backprop,
             seed=settings.seed,
+            keep_input=settings.keep_input,
+            keep_hidden=settings.keep_hidden,
+            partitions=settings.partitions,
         )
     return DropoutMLP(
         (n_inputs, *settings.hidden, n_classes),
@@ -158,6 +171,8 @@ def build_model(
         keep_input=settings.keep_input,
         keep_hidden=settings.keep_hidden,
         dropout=settings.dropout,
+        mask=settings.mask,
+        scale=settings.scale,
         partitions=settings.partitions,
         learning_rate=settings.learning_rate,
         momentum=settings.momentum,
@@ -174,7 +189,7 @@ def run(
     settings: RunSettings,
     data: MNIST,
     *,
-    model: NeuralNetwork | DropoutMLP | None = None,
+    model: Engine | None = None,
     on_event: Callable[[TrainingEvent], bool | None] | None = None,
 ) -> RunResult:
     """Train the model ``settings`` describe on ``data``, scoring train and test every epoch.
@@ -184,11 +199,11 @@ def run(
     settings : RunSettings
     data : MNIST
         Flat uint8 images (N, 784) and uint8 labels, as :func:`~dropout_py.load_mnist` returns.
-    model : NeuralNetwork or DropoutMLP, optional
+    model : Engine, optional
         The untrained model, if the caller built it already with :func:`build_model`.
     on_event : callable, optional
         Receives every step and epoch event (epoch events carry the epoch's record); returning
-        ``True`` stops the run after that step.
+        ``True`` stops the run after that event.
 
     Returns
     -------
@@ -197,78 +212,29 @@ def run(
         ``stopped_early=True``; the model and history so far are kept and scored.
     """
     n = settings.train_size or len(data.train_images)
-    train_x, train_y = data.train_images[:n], data.train_labels[:n]
-    model = model if model is not None else build_model(settings, n_inputs=train_x.shape[1])
+    model = model if model is not None else build_model(settings)
+    train_x, train_y = model.prepare(data.train_images[:n]), data.train_labels[:n]
+    test_x, test_y = model.prepare(data.test_images), data.test_labels
     result = RunResult(settings, model)
-    train_epochs = _tutorial_epochs if settings.engine == "tutorial" else _fast_epochs
+    events = model.fit_iter(
+        train_x, train_y, epochs=settings.epochs, validation_data=(test_x, test_y), score_train=True
+    )
     started = time.perf_counter()
     try:
-        for record in train_epochs(settings, model, train_x, train_y, data, on_event):
-            result.history.append(record)
-    except (KeyboardInterrupt, _StopRun):
-        result.stopped_early = True
+        for event in events:
+            if event.kind == "epoch":
+                result.history.append(event.metrics)
+            if on_event is not None and on_event(event):
+                break
+    except KeyboardInterrupt:
+        pass
+    result.stopped_early = len(result.history) < settings.epochs
     result.seconds_total = time.perf_counter() - started
-    result.train = score(model, train_x, train_y)
-    result.test = score(model, data.test_images, data.test_labels)
+    result.train = model.score(train_x, train_y)
+    result.test = model.score(test_x, test_y)
     return result
 
 
-def score(model: NeuralNetwork | DropoutMLP, images: np.ndarray, labels: np.ndarray) -> Evaluation:
-    """Evaluate either engine on uint8 images, preparing them as that engine was trained."""
-    if isinstance(model, NeuralNetwork):
-        return model.score(chapter_scale(images), labels)
-    return model.evaluate(images, labels)
-
-
-class _StopRun(Exception):
-    """Raised inside a run when ``on_event`` asks to stop."""
-
-
-def _notify(on_event, event: TrainingEvent) -> None:
-    if on_event is not None and on_event(event):
-        raise _StopRun
-
-
-def _fast_epochs(settings, model, train_x, train_y, data, on_event):
-    validation = (data.test_images, data.test_labels)
-    events = model.fit_iter(
-        train_x, train_y, epochs=settings.epochs, validation_data=validation, score_train=True
-    )
-    for event in events:
-        if event.kind == "epoch":
-            yield event.metrics
-        _notify(on_event, event)
-
-
-def _tutorial_epochs(settings, model, train_x, train_y, data, on_event):
-    inputs, targets = chapter_scale(train_x), one_hot(train_y)
-    test_inputs = chapter_scale(data.test_images)
-    last: list[TrainingEvent] = []  # the latest event of the epoch under way
-    for epoch in range(1, settings.epochs + 1):
-
-        def relay(event: TrainingEvent, epoch: int = epoch) -> None:
-            event = dataclasses.replace(event, epoch=epoch, epochs=settings.epochs)
-            last[:] = [event]
-            if event.kind == "step":
-                _notify(on_event, event)  # raising here still writes the weights back
-
-        model.train(
-            inputs,
-            targets,
-            epochs=1,
-            active_input_percentage=settings.keep_input,
-            active_hidden_percentage=settings.keep_hidden,
-            no_of_dropout_tests=min(settings.partitions, len(inputs)),
-            callback=relay,
-        )
-        train, test = model.score(inputs, train_y), model.score(test_inputs, data.test_labels)
-        record = {
-            "epoch": float(epoch),
-            "seconds": last[0].seconds,
-            "train_loss": train.loss,
-            "train_accuracy": train.accuracy,
-            "test_loss": test.loss,
-            "test_accuracy": test.accuracy,
-        }
-        yield record
-        _notify(on_event, dataclasses.replace(last[0], metrics=record))
+def score(model: Engine, images: np.ndarray, labels: np.ndarray) -> Evaluation:
+    """Evaluate a model on uint8 images, prepared the way that model trains on them."""
+    return model.score(model.prepare(images), labels)

@@ -180,11 +180,17 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
     return Grid(path, name, subset, tuple(points))
 
 
+# RunSettings fields added after results files existed (None = the behaviour from before).
+_ADDED_LATER = ("mask", "scale")
+
+
 def point_key(settings: RunSettings, subset: str) -> str:
     """A short stable identifier of a run: a digest of its settings, seed and data subset."""
-    payload = json.dumps(
-        {"settings": dataclasses.asdict(settings), "subset": subset}, sort_keys=True
-    )
+    fields = dataclasses.asdict(settings)
+    for name in _ADDED_LATER:  # left unset, they keep the keys of rows written before them
+        if fields[name] is None:
+            del fields[name]
+    payload = json.dumps({"settings": fields, "subset": subset}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
