@@ -41,6 +41,15 @@ def test_train_fast_prints_json_on_the_last_line(tiny, capsys):
     assert "epoch 3/3" in err  # progress on stderr
 
 
+def test_train_takes_the_dropout_mask_and_scale(tiny, capsys):
+    status, out, _ = run_cli(
+        capsys, "train", "--data-dir", tiny, "--epochs", 1, "--hidden", 8, "--keep-hidden", 0.5,
+        "--mask", "partition", "--scale", "test", "--partitions", 3, "--quiet",
+    )  # fmt: skip
+    assert status == 0
+    assert "keep input 1.0, keep hidden 0.5 (masks per partition, scale test)" in out
+
+
 def test_train_is_reproducible_for_a_seed(tiny, capsys):
     args = ("train", "--data-dir", tiny, "--epochs", 2, "--hidden", 8, "--json", "--quiet")
     runs = [json.loads(run_cli(capsys, *args, "--seed", 5)[1]) for _ in range(2)]
@@ -111,6 +120,7 @@ def test_human_summary_save_plot_and_evaluate(tiny, capsys, tmp_path):
         (("--train-size", "0"), "train_size must be between 1 and 60000, got 0"),
         (("--learning-rate", "-1"), "learning_rate must be a positive number, got -1.0"),
         (("--epochs", "0"), "epochs must be a positive integer, got 0"),
+        (("--engine", "tutorial", "--mask", "partition"), "--mask does not apply to the tutorial"),
     ],
 )
 def test_bad_options_give_one_line_and_status_2(tiny, capsys, args, message):

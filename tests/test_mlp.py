@@ -1,10 +1,13 @@
 """The fast trainer: gradients, dropout schemes, training control, determinism, model files."""
 
+import re
+
 import numpy as np
 import pytest
 
 from dropout_py import DropoutMLP, load_model
 from dropout_py.nn.engine import EpochPosition
+from dropout_py.nn.mlp import DROPOUT_SCHEMES
 from dropout_py.nn.serialization import save_npz
 from dropout_py.nn.thinning import keep_mask
 
@@ -275,6 +278,135 @@ def test_score_reports_accuracy_loss_and_confusion():
     assert result.confusion.shape == (3, 3) and result.n_samples == len(X)
     assert result.accuracy == pytest.approx(np.mean(model.predict(X) == y))
     assert result.loss > 0
+
+
+# --- dropout modes: which units drop (mask) x what makes up for them (scale) --------------
+
+# The six variants of the ablation (issue #9), as settings of the fast trainer.
+ABLATION = {
+    "no dropout": ({"keep_input": 1, "keep_hidden": 1}, ("example", "train")),
+    "chapter as published": ({"dropout": "chapter"}, ("partition", "none")),
+    "chapter + weights x p at test": ({"mask": "partition", "scale": "test"}, None),
+    "chapter masks + 1/p in training": ({"mask": "partition", "scale": "train"}, None),
+    "per-example + 1/p in training": ({"dropout": "inverted"}, ("example", "train")),
+    "per-example + weights x p at test": ({"mask": "example", "scale": "test"}, None),
+}
+
+
+@pytest.mark.parametrize("variant", list(ABLATION))
+def test_every_ablation_variant_is_a_setting_that_trains(variant):
+    from dropout_py.run.experiment import RunSettings, build_model
+
+    options, mode = ABLATION[variant]
+    keeps = {"keep_input": 0.8, "keep_hidden": 0.5}
+    model = DropoutMLP((8, 32, 3), batch_size=20, partitions=4, seed=0, **{**keeps, **options})
+    expected = mode or (options["mask"], options["scale"])
+    assert (model.mask, model.scale) == expected
+    X, y = blobs()
+    history = model.fit(X, y, epochs=15, validation_data=blobs(seed=1))
+    assert history[-1]["test_accuracy"] > 0.8
+    built = build_model(RunSettings(hidden=(32,), **{**keeps, **options}), n_inputs=8, n_classes=3)
+    assert (built.mask, built.scale) == expected
+
+
+def mean_training_mask(model, draws=4000):
+    """Per layer and unit, the mean of the training masks (E[mask], estimated)."""
+    if model.mask == "example":
+        return [m.mean(axis=0) for m in model._example_masks(draws)]
+    drawn = [model._partition_masks() for _ in range(draws)]
+    return [np.mean(layer, axis=0) for layer in zip(*drawn, strict=True)]
+
+
+@pytest.mark.parametrize("mask", ["example", "partition"])
+@pytest.mark.parametrize("scale", ["train", "test", "none"])
+def test_expected_input_in_training_is_what_prediction_feeds_in(mask, scale):
+    """E[x * mask] = x * E[mask]: 1/p scaling makes it x, test-time scaling matches p * x."""
+    keeps = (0.8, 0.5)  # 10 inputs keep 8, 8 hidden units keep 4 (exact for the chapter's count)
+    model = DropoutMLP(
+        (10, 8, 2), keep_input=keeps[0], keep_hidden=keeps[1], mask=mask, scale=scale, seed=0
+    )
+    at_prediction = model._prediction_masks() or [None, None]
+    for layer, (mean, keep) in enumerate(zip(mean_training_mask(model), keeps, strict=True)):
+        expected = 1.0 if scale == "train" else keep
+        np.testing.assert_allclose(mean, expected, atol=0.06, err_msg=f"layer {layer}")
+        factor = 1.0 if at_prediction[layer] is None else at_prediction[layer]
+        if scale == "none":  # the chapter: training sees p * x, prediction x
+            assert factor == 1.0
+        else:
+            assert factor == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("keeps", [(0.8, 0.5), (1.0, 0.5), (0.8, 1.0)])
+def test_test_time_scaling_multiplies_outgoing_weights_of_dropped_layers_by_p(keeps):
+    X, y = blobs()
+    sizes = (8, 6, 5, 3)
+    model = DropoutMLP(
+        sizes, keep_input=keeps[0], keep_hidden=keeps[1], scale="test", dtype="float64", seed=0
+    )
+    model.fit(X, y, epochs=2)
+    plain = DropoutMLP(sizes, dtype="float64", seed=1)
+    factors = (keeps[0], keeps[1], keeps[1])  # what enters weight layer 0, 1, 2
+    plain.weights_ = [W * p for W, p in zip(model.weights_, factors, strict=True)]
+    plain.biases_ = model.biases_
+    np.testing.assert_allclose(model.predict_proba(X), plain.predict_proba(X), rtol=1e-12)
+    unscaled = DropoutMLP(sizes, dtype="float64", seed=1)
+    unscaled.weights_, unscaled.biases_ = model.weights_, model.biases_
+    for scale in ("train", "none"):  # these predict with the weights as they are
+        model.scale = scale
+        np.testing.assert_array_equal(model.predict_proba(X), unscaled.predict_proba(X))
+
+
+def test_partition_masks_scaled_in_training_carry_one_over_p():
+    model = DropoutMLP((10, 6, 2), keep_input=0.7, keep_hidden=0.5, mask="partition", seed=0)
+    input_mask, hidden_mask = model._partition_masks()
+    assert set(np.unique(input_mask)) == {0, np.float32(1 / 0.7)} and (input_mask > 0).sum() == 7
+    assert set(np.unique(hidden_mask)) == {0, 2} and (hidden_mask > 0).sum() == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "mode"),
+    [
+        ({}, ("example", "train")),
+        ({"dropout": "chapter"}, ("partition", "none")),
+        ({"dropout": "chapter", "scale": "train"}, ("partition", "train")),
+        ({"dropout": "chapter", "scale": "test"}, ("partition", "test")),
+        ({"scale": "test"}, ("example", "test")),
+        ({"dropout": "inverted", "mask": "partition"}, ("partition", "train")),
+    ],
+)
+def test_mask_and_scale_replace_the_parts_of_the_named_pair(kwargs, mode):
+    model = DropoutMLP(**kwargs)
+    assert (model.mask, model.scale) == mode
+    assert model.dropout == {v: k for k, v in DROPOUT_SCHEMES.items()}.get(mode)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"dropout": "gaussian"}, "dropout must be one of 'inverted', 'chapter', got 'gaussian'"),
+        ({"mask": "batch"}, "mask must be one of 'example', 'partition', got 'batch'"),
+        ({"scale": "both"}, "scale must be one of 'train', 'test', 'none', got 'both'"),
+    ],
+)
+def test_dropout_settings_reject(kwargs, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+        DropoutMLP(**kwargs)
+
+
+def test_dropout_names_and_pairs_are_the_same_model():
+    assert (
+        DropoutMLP(dropout="chapter").config()
+        == DropoutMLP(mask="partition", scale="none").config()
+    )
+
+
+def test_a_model_file_naming_the_old_dropout_setting_still_loads(tmp_path):
+    model = DropoutMLP((8, 5, 3), dropout="chapter", seed=0)
+    config = {k: v for k, v in model.config().items() if k not in ("mask", "scale")}
+    config["dropout"] = "chapter"  # how files written before mask/scale existed say it
+    path = save_npz(tmp_path / "old.npz", kind="DropoutMLP", config=config, arrays=model._arrays())
+    loaded = DropoutMLP.load(path)
+    assert (loaded.mask, loaded.scale) == ("partition", "none")
 
 
 # --- model files ---------------------------------------------------------------------------

@@ -139,6 +139,12 @@ def check_settings(settings: RunSettings) -> None:
     """Raise ``ValueError`` for combinations the engines cannot run (before any data loads)."""
     if settings.engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
+    if (
+        isinstance(settings.epochs, bool)
+        or not isinstance(settings.epochs, int)
+        or settings.epochs < 1
+    ):
+        raise ValueError(f"epochs must be a positive integer, got {settings.epochs!r}")
     if settings.train_size is not None and not 1 <= settings.train_size <= 60_000:
         raise ValueError(f"train_size must be between 1 and 60000, got {settings.train_size}")
     if settings.engine == "tutorial" and len(settings.hidden) != 1:
