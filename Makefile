@@ -34,9 +34,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y chromium
 
-lint: setup ## ruff check + format check
+lint: setup ## ruff check + format check + mypy on the package
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup ## ruff format + autofix
 	$(VENV)/bin/ruff format .

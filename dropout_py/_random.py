@@ -30,7 +30,7 @@ def resolve_rng(seed: SeedLike) -> np.random.Generator:
 
     Examples
     --------
-    >>> resolve_rng(1).integers(10) == resolve_rng(1).integers(10)
+    >>> bool(resolve_rng(1).integers(10) == resolve_rng(1).integers(10))
     True
     """
     if isinstance(seed, np.random.Generator):

@@ -14,8 +14,15 @@ import json
 import secrets
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dropout_py.nn.events import TrainingEvent
+    from dropout_py.run.experiment import RunResult, RunSettings
+    from dropout_py.run.progress import ProgressBar
+    from dropout_py.run.sweep import Grid
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,7 +140,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_train)
 
 
-def _settings_from(args: argparse.Namespace):
+def _settings_from(args: argparse.Namespace) -> RunSettings:
     """Preset or engine defaults, then every option the user gave."""
     from dropout_py.run.experiment import FAST_ONLY, PRESETS, TUTORIAL_ONLY, RunSettings
 
@@ -191,7 +198,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 130 if result.stopped_early else 0
 
 
-def _write_plots(result, folder: Path) -> list[Path]:
+def _write_plots(result: RunResult, folder: Path) -> list[Path]:
     from dropout_py import figures
 
     label = f"{result.settings.engine} engine"
@@ -203,7 +210,7 @@ def _write_plots(result, folder: Path) -> list[Path]:
     ]
 
 
-def _describe(settings) -> str:
+def _describe(settings: RunSettings) -> str:
     from dropout_py.nn.mlp import dropout_mode
 
     layers = "-".join(map(str, (784, *settings.hidden, 10)))
@@ -225,7 +232,7 @@ def _describe(settings) -> str:
     )
 
 
-def _print_summary(result, saved: list[Path]) -> None:
+def _print_summary(result: RunResult, saved: list[Path]) -> None:
     epochs = len(result.history)
     stopped = f" (stopped early; {result.settings.epochs} asked)" if result.stopped_early else ""
     print(f"run       {_describe(result.settings)}")
@@ -245,9 +252,9 @@ class _TrainingProgress:
     """Draws a bar per epoch on stderr and a line with the scores when the epoch ends."""
 
     def __init__(self) -> None:
-        self._bar = None
+        self._bar: ProgressBar | None = None
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: TrainingEvent) -> None:
         from dropout_py.run.progress import ProgressBar
 
         if event.kind == "step":
@@ -350,7 +357,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             continue
         bar = None
 
-        def progress(done: int, total: int, row, grid=grid) -> None:
+        def progress(done: int, total: int, row: dict | None, grid: Grid = grid) -> None:
             nonlocal bar
             if bar is None:
                 bar = ProgressBar(f"sweep {grid.name}", total, unit="points")
@@ -450,12 +457,12 @@ class _ProgressBars:
 
     def __init__(self) -> None:
         self._name: str | None = None
-        self._bar = None
+        self._bar: ProgressBar | None = None
 
     def __call__(self, name: str, done: int, total: int | None) -> None:
         from dropout_py.run.progress import ProgressBar
 
-        if name != self._name:
+        if name != self._name or self._bar is None:
             self.close()
             self._name, self._bar = name, ProgressBar(name, total, unit="MB", scale=1e6)
         self._bar.update(done, total)
@@ -469,10 +476,10 @@ class _ProgressBars:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def _warning_printer(command: str):
+def _warning_printer(command: str) -> Callable[..., None]:
     """A ``warnings.showwarning`` writing one line, ``dropout-py COMMAND: warning: ...``."""
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:
+    def show(message: Warning | str, *args: object, **kwargs: object) -> None:
         print(f"dropout-py {command}: warning: {message}", file=sys.stderr)
 
     return show

@@ -22,8 +22,9 @@ the cells and their results on the page as ``page.run_cells`` (one dict per cell
 the page's notebook.
 
 Settings (``extra.cells`` in ``mkdocs.yml``): ``timeout`` in seconds per cell (default 120), and
-``pyodide_cdn`` (true: load the runtime from the official CDN instead of the site; the
-environment variable ``DROPOUT_PY_PYODIDE_CDN=1`` does the same).
+``pyodide_url``, where the pages load Pyodide from instead of the site itself: the
+``site_runtime`` hook sets it to the official CDN when ``pyodide_cdn`` is true (or the environment
+variable ``DROPOUT_PY_PYODIDE_CDN=1`` is set).
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ from pymdownx.superfences import SuperFencesException
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME = REPO / "web" / "cell_runtime.py"
 CACHE = REPO / ".cache" / "cells"
-CDN_URL = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
 OPTIONS = {"run", "expect", "timeout"}
 OUTPUT_SLOT = "<!--dp-cell-output-->"
 CELL_RE = re.compile(r'<div class="dp-cell"[^>]*?data-source="([^"]*)"[^>]*>')
@@ -179,9 +179,8 @@ def render_output(event: dict[str, Any]) -> str:
 
 
 def _toolbar(config: MkDocsConfig) -> str:
-    settings = config.extra.get("cells", {}) or {}
-    use_cdn = settings.get("pyodide_cdn") or os.environ.get("DROPOUT_PY_PYODIDE_CDN") == "1"
-    cdn = f' data-pyodide-url="{CDN_URL}"' if use_cdn else ""
+    url = (config.extra.get("cells", {}) or {}).get("pyodide_url")
+    cdn = f' data-pyodide-url="{html.escape(url, quote=True)}"' if url else ""
     return (
         f'<div class="dp-toolbar" role="toolbar" aria-label="Python cells"{cdn}>'
         '<button type="button" class="md-button dp-run-all" disabled>Run all</button>'

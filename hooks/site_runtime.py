@@ -44,8 +44,8 @@ CDN_ENV = "DROPOUT_PY_PYODIDE_CDN"
 log = logging.getLogger("mkdocs.hooks.site_runtime")
 
 
-def _script(name: str) -> ModuleType:
-    """Import ``scripts/<name>.py`` (the scripts folder is not a package)."""
+def load_script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` by path (MkDocs puts only ``hooks/`` on the import path)."""
     spec = importlib.util.spec_from_file_location(
         f"dp_scripts_{name}", REPO / "scripts" / f"{name}.py"
     )
@@ -93,6 +93,17 @@ def cdn_integrity(paths: list[Path]) -> dict[str, str]:
     return pins
 
 
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """With the CDN switched on, tell the cells hook where Pyodide lives (``pyodide_url``).
+
+    The URL (and so the Pyodide version) is written once, in ``scripts/vendor_pyodide.py``.
+    """
+    if use_cdn(config):
+        cells = config.extra.setdefault("cells", {})
+        cells["pyodide_url"] = load_script("vendor_pyodide").CDN_URL
+    return config
+
+
 def _add(files: Files, config: MkDocsConfig, uri: str, path: Path) -> None:
     if files.get_file_from_path(uri) is not None:
         files.remove(files.get_file_from_path(uri))
@@ -118,7 +129,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for path in sorted(web.glob("*.js")):  # the two entries and their shared chunks
         _add(files, config, f"assets/dropout/{path.name}", path)
 
-    vendor, wheels = _script("vendor_pyodide"), _script("build_wheel")
+    vendor, wheels = load_script("vendor_pyodide"), load_script("build_wheel")
     runtime = vendor.vendor_pyodide(log=log.info)
     if not use_cdn(config):
         for path in vendor.hosted_files(runtime):

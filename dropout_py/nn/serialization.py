@@ -44,16 +44,17 @@ _META = ("__format__", "__kind__", "__config__")
 _STATE = ("epochs_trained", "history")  # training state kept in __config__ beside the settings
 _MAX_NPY_HEADER = 10_000
 _CHUNK = 1 << 20
+_LZMA_ERROR: type[Exception]
 try:  # not in Pyodide's standard library unless loaded
-    from lzma import LZMAError
+    from lzma import LZMAError as _LZMA_ERROR
 except ImportError:  # pragma: no cover - zipfile then refuses LZMA members (RuntimeError)
-    LZMAError = zlib.error
+    _LZMA_ERROR = zlib.error
 
 #: What a broken or hostile archive can raise from :mod:`zipfile` and its decompressors.
 _ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
-    LZMAError,
+    _LZMA_ERROR,
     EOFError,
     OSError,
     RuntimeError,  # an encrypted member
@@ -97,7 +98,7 @@ def save_npz(
         The learned parameters.
     """
     path = Path(path)
-    payload = {
+    payload: dict[str, Any] = {
         "__format__": np.array(FORMAT_VERSION),
         "__kind__": np.array(kind),
         "__config__": np.array(json.dumps(config, sort_keys=True)),
@@ -173,7 +174,9 @@ def load_npz(
     return found_kind, config, arrays
 
 
-def load_model_file(path: str | os.PathLike[str], cls: type) -> tuple[Any, dict, TrainingState]:
+def load_model_file(
+    path: str | os.PathLike[str], cls: type[Any]
+) -> tuple[Any, dict, TrainingState]:
     """Read a model of class ``cls`` from ``path`` and build it; the caller copies the arrays in.
 
     ``cls`` provides ``parameter_shapes(settings)``, the shape of every parameter it saves, by
@@ -377,8 +380,7 @@ class _Archive:
         try:
             with self.zip.open(info) as f:
                 prefix = f.read(12)
-                version = prefix[6:8]
-                length_bytes = 2 if version == b"\x01\x00" else 4
+                length_bytes = 2 if prefix[6:8] == b"\x01\x00" else 4
                 length = int.from_bytes(prefix[8 : 8 + length_bytes], "little")
                 if length > _MAX_NPY_HEADER:
                     raise ValueError(f"member {name!r} has a {length}-byte .npy header")
@@ -429,7 +431,7 @@ class _Archive:
         """Read the data of a member whose header :meth:`_header` checked."""
         count = math.prod(header.shape)
         out = np.empty(count, dtype=header.dtype)
-        view = memoryview(out.view(np.uint8))
+        view = out.view(np.uint8).data
         try:
             with self.zip.open(self.members[name]) as f:
                 f.seek(header.offset)
@@ -443,8 +445,7 @@ class _Archive:
                 f.read(1)  # reaching the end makes zipfile check the CRC
         except _ARCHIVE_ERRORS as exc:
             raise self._unreadable(exc) from None
-        order = "F" if header.fortran_order else "C"
-        array = out.reshape(header.shape, order=order)
+        array = out.reshape(header.shape, order="F" if header.fortran_order else "C")
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
             raise ValueError(f"{self.path}: parameter {name!r} is not a finite numeric array")
         return array

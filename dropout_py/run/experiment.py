@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -107,11 +107,11 @@ class RunResult:
 
     settings: RunSettings
     model: Engine
-    history: list[dict[str, float]] = field(default_factory=list)
-    train: Evaluation | None = None
-    test: Evaluation | None = None
-    seconds_total: float = 0.0
-    stopped_early: bool = False
+    history: list[dict[str, float]]
+    train: Evaluation
+    test: Evaluation
+    seconds_total: float
+    stopped_early: bool
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -122,10 +122,10 @@ class RunResult:
         """A JSON-friendly digest: accuracies, timings, settings and the per-epoch history."""
         return {
             "engine": self.settings.engine,
-            "train_accuracy": self.train.accuracy if self.train else None,
-            "test_accuracy": self.test.accuracy if self.test else None,
-            "train_loss": self.train.loss if self.train else None,
-            "test_loss": self.test.loss if self.test else None,
+            "train_accuracy": self.train.accuracy,
+            "test_accuracy": self.test.accuracy,
+            "train_loss": self.train.loss,
+            "test_loss": self.test.loss,
             "epochs": len(self.history),
             "seconds_per_epoch": self.seconds_per_epoch,
             "seconds_total": self.seconds_total,
@@ -221,24 +221,23 @@ def run(
     model = model if model is not None else build_model(settings)
     train_x, train_y = model.prepare(data.train_images[:n]), data.train_labels[:n]
     test_x, test_y = model.prepare(data.test_images), data.test_labels
-    result = RunResult(settings, model)
     events = model.fit_iter(
         train_x, train_y, epochs=settings.epochs, validation_data=(test_x, test_y), score_train=True
     )
+    history: list[dict[str, float]] = []
     started = time.perf_counter()
     try:
         for event in events:
             if event.kind == "epoch":
-                result.history.append(event.metrics)
+                history.append(event.metrics)
             if on_event is not None and on_event(event):
                 break
     except KeyboardInterrupt:
         pass
-    result.stopped_early = len(result.history) < settings.epochs
-    result.seconds_total = time.perf_counter() - started
-    result.train = model.score(train_x, train_y)
-    result.test = model.score(test_x, test_y)
-    return result
+    seconds = time.perf_counter() - started
+    train, test = model.score(train_x, train_y), model.score(test_x, test_y)
+    stopped_early = len(history) < settings.epochs
+    return RunResult(settings, model, history, train, test, seconds, stopped_early)
 
 
 def score(model: Engine, images: np.ndarray, labels: np.ndarray) -> Evaluation:

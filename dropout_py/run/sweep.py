@@ -148,7 +148,9 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
         if key in base:
             raise lines.error("vary", key, "is also set in [settings]; keep it in one place")
         axes[key] = [_value(key, v, hints, lines, "vary") for v in values]
-    points, seen_labels, labels_of = [], set(), {}
+    points: list[Point] = []
+    seen_labels: set[str] = set()
+    labels_of: dict[str, str] = {}
     for index, variant in enumerate(variants):
         where = f"variant.{index}"
         label = variant.get("label", "" if len(variants) == 1 else f"variant {index + 1}")
@@ -206,7 +208,7 @@ class _Lines:
     def line_of(self, table: str, key: str) -> int | None:
         """1-based line of ``key = ...`` in ``table`` ("" = top level, "variant.2" = third)."""
         name, _, index = table.partition(".")
-        current, seen = "", {}
+        current, seen = "", dict[str, int]()
         for number, line in enumerate(self.text, start=1):
             header = self._HEADER.match(line)
             if header:
@@ -310,7 +312,8 @@ def _describe(hint: object) -> str:
         return " or ".join(_describe(a) for a in args if a is not type(None))
     if origin is tuple:
         return f"a non-empty list of {_describe(args[0])}"
-    return {int: "a whole number", float: "a number", str: "a string"}.get(hint, str(hint))
+    names: dict[object, str] = {int: "a whole number", float: "a number", str: "a string"}
+    return names.get(hint, str(hint))
 
 
 def _checked_settings(
@@ -411,7 +414,9 @@ def run_sweep(
         progress(0, len(todo), None)
     if not todo:
         return outcome
-    data = load_mnist(subset=grid.subset, data_dir=data_dir)
+    data = load_mnist(
+        subset=typing.cast(typing.Literal["full", "small"], grid.subset), data_dir=data_dir
+    )
     commit = git_commit()
     labels = {point.key: point.label for point in todo}
     if scheduler:

@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from site_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, Requests, serve, watch_csp
+from site_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, Requests, watch_csp
+
+from scripts import serve
 
 
 @pytest.fixture(scope="session")

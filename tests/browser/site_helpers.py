@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,20 +17,6 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = REPO / "test-artifacts"
-
-
-def load_script(name: str) -> ModuleType:
-    """Import ``scripts/<name>.py`` (not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        f"dp_scripts_{name}", REPO / "scripts" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-serve = load_script("serve")
 
 
 def cell_pages() -> list[str]:

@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from site_helpers import REPO, cell_pages, load_script, serve
+from site_helpers import REPO, cell_pages
+
+from scripts import serve, vendor_pyodide
 
 SCRATCH = "thinning/"
 SCIPY_PAGE = "network-class/"  # its first cell imports SciPy: a second Pyodide package loads
@@ -224,13 +226,13 @@ def cdn_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def vendored() -> Path:
-    return load_script("vendor_pyodide").vendor_pyodide(log=lambda line: None)
+    return vendor_pyodide.vendor_pyodide(log=lambda line: None)
 
 
 def test_cdn_build_pins_every_runtime_file_by_the_vendored_digest(cdn_site, vendored) -> None:
     pins = json.loads((cdn_site / "pyodide" / "cdn-integrity.json").read_text())
     assert pins["indexURL"] == CDN
-    runtime = load_script("vendor_pyodide").hosted_files(vendored)
+    runtime = vendor_pyodide.hosted_files(vendored)
     assert set(pins["files"]) == {p.name for p in runtime} | {"pyodide-lock.json"}
     for name, sri in pins["files"].items():
         digest = hashlib.sha384((vendored / name).read_bytes()).digest()

@@ -26,7 +26,9 @@ from urllib.parse import urljoin, urlsplit
 
 import nbformat
 import pytest
-from site_helpers import cell_pages, serve
+from site_helpers import cell_pages
+
+from scripts import serve
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from expectations import EXPECTED, RICH
-from site_helpers import cell_pages, serve
+from site_helpers import cell_pages
+
+from scripts import serve
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from site_helpers import REPO
+
+REPO = Path(__file__).resolve().parents[1]
 
 CONFIG = f"""
 site_name: cells test
@@ -70,3 +71,20 @@ def test_a_cell_marked_to_fail_that_succeeds_fails_the_build(tmp_path: Path) -> 
 def test_bad_options_on_a_run_cell_fail_the_build(tmp_path: Path, header: str) -> None:
     proc = build(tmp_path, f"# T\n\n```{header}\nprint(1)\n```\n")
     assert proc.returncode != 0
+
+
+@pytest.mark.parametrize("cdn", [True, False])
+def test_the_pyodide_url_comes_from_the_one_version_constant(cdn: bool, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from hooks import cells, site_runtime
+    from scripts import vendor_pyodide
+
+    monkeypatch.delenv(site_runtime.CDN_ENV, raising=False)
+    config = SimpleNamespace(extra={"cells": {"pyodide_cdn": cdn}})
+    site_runtime.on_config(config)
+    toolbar = cells._toolbar(config)
+    url = vendor_pyodide.CDN_URL
+    assert f"/v{vendor_pyodide.PYODIDE_VERSION}/" in url
+    assert (f'data-pyodide-url="{url}"' in toolbar) is cdn
+    assert ("data-pyodide-url" in toolbar) is cdn

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from site_helpers import REPO
 
-spec = importlib.util.spec_from_file_location("cell_runtime", REPO / "web" / "cell_runtime.py")
-cell_runtime = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cell_runtime)
+from hooks import cells as cells_hook
+from web import cell_runtime
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 class Svg:
@@ -150,7 +150,5 @@ def test_command_line_runs_a_page_and_stops_after_an_unexpected_failure(tmp_path
     [("a\rb\n", "b\n"), ("10%\r20%\r", "20%"), ("x\r\ny\n", "x\ny\n"), ("plain", "plain")],
 )
 def test_carriage_returns_rewrite_the_line(text: str, shown: str) -> None:
-    spec = importlib.util.spec_from_file_location("dp_hook_cells", REPO / "hooks" / "cells.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = cells_hook
     assert hook._terminal_text(text) == shown

@@ -15,7 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from site_helpers import serve
+
+from scripts import serve
 
 WASM = b"\0asm" + bytes(200_000)  # compressible, like the real one
 
