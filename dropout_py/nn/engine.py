@@ -89,6 +89,15 @@ class Engine(ABC):
     A subclass provides the arithmetic (``_plan_epoch``, ``_train_step``, ``_outputs``), its
     data checks (``_check_data``, ``_check_inputs``, ``_from_pixels``) and what it saves
     (``config``, ``_arrays``, ``_set_arrays``); everything else is here, once.
+
+    Attributes
+    ----------
+    epochs_trained_ : int
+        Epochs completed.
+    history_ : list of dict
+        One record per completed epoch (see :meth:`fit_iter`).
+    epoch_position_ : EpochPosition or None
+        Where an unfinished epoch stands (see :mod:`dropout_py.nn.engine`); None between epochs.
     """
 
     _loss: Loss

@@ -181,11 +181,8 @@ class DropoutMLP(Engine):
         list all change the model.
     biases_ : list of numpy.ndarray
         ``biases_[l]`` has shape ``(layer_sizes[l + 1],)`` (views, like ``weights_``).
-    epochs_trained_ : int
-    history_ : list of dict
-        One record per trained epoch (see :meth:`fit_iter`).
-    epoch_position_ : EpochPosition or None
-        Where an unfinished epoch stands (see :mod:`dropout_py.nn.engine`).
+    epochs_trained_, history_, epoch_position_
+        Training progress, as for every engine (see :class:`~dropout_py.nn.engine.Engine`).
 
     Examples
     --------

@@ -104,11 +104,8 @@ class NeuralNetwork(Engine):
         Weights from the hidden to the output layer (row = output node).
     active_input_indices, active_hidden_indices : numpy.ndarray or None
         The kept nodes while a thinned network is active, else ``None``.
-    epochs_trained_ : int
-    history_ : list of dict
-        One record per trained epoch (see :meth:`fit_iter`).
-    epoch_position_ : EpochPosition or None
-        Where an unfinished epoch stands (see :mod:`dropout_py.nn.engine`).
+    epochs_trained_, history_, epoch_position_
+        Training progress, as for every engine (see :class:`~dropout_py.nn.engine.Engine`).
 
     Examples
     --------
