@@ -192,10 +192,33 @@ def test_inverted_dropout_masks_are_fresh_per_example_and_scaled():
     model = DropoutMLP((1000, 50, 2), keep_input=0.8, keep_hidden=0.5, seed=0)
     input_mask, hidden_mask = model._example_masks(30)
     assert input_mask.shape == (30, 1000) and hidden_mask.shape == (30, 50)
-    assert set(np.unique(input_mask)) == {0, np.float32(1 / 0.8)}
-    assert set(np.unique(hidden_mask)) == {0, 2}
-    assert abs((input_mask > 0).mean() - 0.8) < 0.01
+    assert input_mask.dtype == bool and abs(input_mask.mean() - 0.8) < 0.01
     assert not np.array_equal(input_mask[0], input_mask[1])
+    # kept units count 1/keep in training, folded into each layer's sums
+    assert model._layer_scales("train") == [np.float32(1 / 0.8), np.float32(2)]
+    assert model._layer_scales("predict") is None
+
+
+@pytest.mark.parametrize("mask", ["example", "partition"])
+def test_scaling_the_sums_is_scaling_the_masks(mask):
+    """1/keep on ``inputs @ W`` (cheap) gives the gradients of masks that carry 1/keep."""
+    rng = np.random.default_rng(3)
+    model = DropoutMLP(
+        (6, 5, 4, 3), keep_input=0.8, keep_hidden=0.5, mask=mask, dtype="float64", seed=0
+    )
+    for b in model.biases_:
+        b += rng.normal(0, 0.3, b.shape)
+    x, t = rng.random((7, 6)), np.eye(3)[rng.integers(0, 3, 7)]
+    masks = model._example_masks(7) if mask == "example" else model._partition_masks()
+    scales = model._layer_scales("train")
+    inputs, hidden, outputs = model._forward(x, masks, scales)
+    model._backward(inputs, hidden, model._loss.delta(t, outputs), masks, scales)
+    folded_w, folded_b = [g.T / 7 for g in model._gW], [g / 7 for g in model._gb]
+    carried = model.gradients(x, t, [m * s for m, s in zip(masks, scales, strict=True)])
+    for got, expected in zip(
+        [*folded_w, *folded_b], [*carried.weights, *carried.biases], strict=True
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_chapter_scheme_uses_one_unscaled_mask_per_partition():
@@ -310,11 +333,14 @@ def test_every_ablation_variant_is_a_setting_that_trains(variant):
 
 
 def mean_training_mask(model, draws=4000):
-    """Per layer and unit, the mean of the training masks (E[mask], estimated)."""
+    """Per layer and unit, E[mask] (estimated) times the layer's training scale."""
     if model.mask == "example":
-        return [m.mean(axis=0) for m in model._example_masks(draws)]
-    drawn = [model._partition_masks() for _ in range(draws)]
-    return [np.mean(layer, axis=0) for layer in zip(*drawn, strict=True)]
+        means = [m.mean(axis=0) for m in model._example_masks(draws)]
+    else:
+        drawn = [model._partition_masks() for _ in range(draws)]
+        means = [np.mean(layer, axis=0) for layer in zip(*drawn, strict=True)]
+    scales = model._layer_scales("train") or [None] * len(means)
+    return [m if s is None else m * s for m, s in zip(means, scales, strict=True)]
 
 
 @pytest.mark.parametrize("mask", ["example", "partition"])
@@ -325,7 +351,7 @@ def test_expected_input_in_training_is_what_prediction_feeds_in(mask, scale):
     model = DropoutMLP(
         (10, 8, 2), keep_input=keeps[0], keep_hidden=keeps[1], mask=mask, scale=scale, seed=0
     )
-    at_prediction = model._prediction_masks() or [None, None]
+    at_prediction = model._layer_scales("predict") or [None, None]
     for layer, (mean, keep) in enumerate(zip(mean_training_mask(model), keeps, strict=True)):
         expected = 1.0 if scale == "train" else keep
         np.testing.assert_allclose(mean, expected, atol=0.06, err_msg=f"layer {layer}")
@@ -356,11 +382,12 @@ def test_test_time_scaling_multiplies_outgoing_weights_of_dropped_layers_by_p(ke
         np.testing.assert_array_equal(model.predict_proba(X), unscaled.predict_proba(X))
 
 
-def test_partition_masks_scaled_in_training_carry_one_over_p():
+def test_partition_masks_scaled_in_training_count_one_over_p():
     model = DropoutMLP((10, 6, 2), keep_input=0.7, keep_hidden=0.5, mask="partition", seed=0)
     input_mask, hidden_mask = model._partition_masks()
-    assert set(np.unique(input_mask)) == {0, np.float32(1 / 0.7)} and (input_mask > 0).sum() == 7
-    assert set(np.unique(hidden_mask)) == {0, 2} and (hidden_mask > 0).sum() == 3
+    assert set(np.unique(input_mask)) == {0, 1} and input_mask.sum() == 7
+    assert set(np.unique(hidden_mask)) == {0, 1} and hidden_mask.sum() == 3
+    assert model._layer_scales("train") == [np.float32(1 / 0.7), np.float32(2)]
 
 
 @pytest.mark.parametrize(

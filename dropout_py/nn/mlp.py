@@ -55,7 +55,8 @@ SCALES = ("train", "test", "none")
 #: The named schemes: ``dropout=name`` is short for this ``(mask, scale)``.
 DROPOUT_SCHEMES = {"inverted": ("example", "train"), "chapter": ("partition", "none")}
 
-Masks = list[Any] | None  # per non-output layer: an array, a number or None (= keep all)
+Masks = list[Any] | None  # per weight layer: what multiplies its inputs (array or None)
+Scales = list[Any] | None  # per weight layer: a number multiplying its summed inputs, or None
 
 
 def dropout_mode(
@@ -324,7 +325,7 @@ class DropoutMLP(Engine):
     # --- the network ----------------------------------------------------------------------
 
     def _forward(
-        self, x: np.ndarray, masks: Masks = None
+        self, x: np.ndarray, masks: Masks = None, scales: Scales = None
     ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
         """Run a batch through the network, for training and prediction alike.
 
@@ -334,7 +335,12 @@ class DropoutMLP(Engine):
             Inputs as floats of the model's dtype.
         masks : list or None
             ``masks[l]`` multiplies what enters weight layer ``l`` (``l = 0``: the inputs): an
-            array broadcasting against (n, units), a number, or None.
+            array broadcasting against (n, units) (0/1 or bool, or carrying a scale), or None.
+        scales : list or None
+            ``scales[l]``, a number or None, multiplies ``inputs @ W`` of layer ``l``: the same
+            as scaling its inputs or its weights, at a fraction of the cost. Dropout uses it for
+            ``1 / keep`` in training (``scale="train"``) and ``keep`` when predicting
+            (``scale="test"``).
 
         Returns
         -------
@@ -352,6 +358,9 @@ class DropoutMLP(Engine):
                 a = a * mask
             inputs.append(a)
             z = products.matmul(a, W)
+            scale = None if scales is None else scales[layer]
+            if scale is not None:
+                z *= scale
             z += b
             if layer == last:
                 return inputs, hidden, self._loss.output(z, out=z)
@@ -360,7 +369,12 @@ class DropoutMLP(Engine):
         raise AssertionError("unreachable: a network has at least one weight layer")
 
     def _backward(
-        self, inputs: list[np.ndarray], hidden: list[np.ndarray], delta: np.ndarray, masks: Masks
+        self,
+        inputs: list[np.ndarray],
+        hidden: list[np.ndarray],
+        delta: np.ndarray,
+        masks: Masks,
+        scales: Scales = None,
     ) -> None:
         """Write the gradients of the batch's summed loss into the gradient buffer.
 
@@ -369,8 +383,11 @@ class DropoutMLP(Engine):
         """
         slope = DERIVATIVES[self.activation]
         for layer in range(len(self._W) - 1, -1, -1):
-            products.matmul(inputs[layer].T, delta, out=self._gW[layer])
             np.sum(delta, axis=0, out=self._gb[layer])
+            scale = None if scales is None else scales[layer]
+            if scale is not None:  # z = scale * (inputs @ W) + b
+                delta = delta * scale
+            products.matmul(inputs[layer].T, delta, out=self._gW[layer])
             if layer:
                 delta = products.matmul(delta, self._W[layer].T)
                 mask = None if masks is None else masks[layer]
@@ -434,9 +451,10 @@ class DropoutMLP(Engine):
         rows = position.order[start:end]  # type: ignore[index]
         x, t = self._as_input(X[rows]), targets[rows]
         masks = self._training_masks(position, len(rows))
-        inputs, hidden, outputs = self._forward(x, masks)
+        scales = None if masks is None else self._layer_scales("train")
+        inputs, hidden, outputs = self._forward(x, masks, scales)
         loss = self._loss.value(t, outputs)
-        self._backward(inputs, hidden, self._loss.delta(t, outputs), masks)
+        self._backward(inputs, hidden, self._loss.delta(t, outputs), masks, scales)
         self._update(position.learning_rate / len(rows))
         return loss
 
@@ -472,42 +490,42 @@ class DropoutMLP(Engine):
         return masks
 
     def _example_masks(self, n_rows: int) -> Masks:
-        """A fresh Bernoulli(keep) mask per example and layer, shape (n_rows, units)."""
+        """A fresh Bernoulli(keep) mask per example and layer: bool, shape (n_rows, units)."""
         masks: list[np.ndarray | None] = []
         for units, keep in zip(self._sizes[:-1], self._keep_fractions(), strict=True):
-            if keep == 1:
-                masks.append(None)
-                continue
-            kept = self.rng.random((n_rows, units), dtype=self._float) < keep
-            masks.append(kept * self._train_scale(keep) if self.scale == "train" else kept)
+            kept = None if keep == 1 else self.rng.random((n_rows, units), self._float) < keep
+            masks.append(kept)
         return masks
 
     def _partition_masks(self) -> Masks:
-        """The chapter's thinned network: ``int(n * keep)`` kept units per layer, shape (units,)."""
+        """The chapter's thinned network: ``int(n * keep)`` kept units per layer, 0/1 (units,)."""
         masks: list[np.ndarray | None] = []
         for units, keep in zip(self._sizes[:-1], self._keep_fractions(), strict=True):
             if keep == 1:
                 masks.append(None)
                 continue
-            kept = keep_mask(units, sample_active_indices(self.rng, units, keep), self._float)
-            masks.append(kept * self._train_scale(keep) if self.scale == "train" else kept)
+            kept = sample_active_indices(self.rng, units, keep)
+            masks.append(keep_mask(units, kept, self._float))
         return masks
 
     @property
     def _float(self) -> type[np.float32] | type[np.float64]:
         return np.float32 if self.dtype == "float32" else np.float64
 
-    def _train_scale(self, keep: float) -> np.floating:
-        return self._float(1 / keep)
+    def _layer_scales(self, when: str) -> Scales:
+        """What makes up for dropped units, as a factor per weight layer (see :meth:`_forward`).
 
-    def _prediction_masks(self) -> Masks:
-        """With ``scale="test"``: every layer with dropout enters the next times its keep."""
-        if self.scale != "test":
-            return None
+        ``when="train"``: ``1 / keep`` with ``scale="train"``; ``when="predict"``: ``keep`` with
+        ``scale="test"``; layers without dropout, and every other case, get None.
+        """
         keeps = self._keep_fractions()
         if all(keep == 1 for keep in keeps):
             return None
-        return [None if keep == 1 else keep for keep in keeps]
+        if when == "train" and self.scale == "train":
+            return [None if keep == 1 else self._float(1 / keep) for keep in keeps]
+        if when == "predict" and self.scale == "test":
+            return [None if keep == 1 else self._float(keep) for keep in keeps]
+        return None
 
     # --- data -----------------------------------------------------------------------------
 
@@ -546,7 +564,7 @@ class DropoutMLP(Engine):
         return x.astype(self.dtype, copy=False)
 
     def _outputs(self, x: np.ndarray) -> np.ndarray:
-        return self._forward(self._as_input(x), self._prediction_masks())[2]
+        return self._forward(self._as_input(x), None, self._layer_scales("predict"))[2]
 
     # --- model files ----------------------------------------------------------------------
 
