@@ -5,7 +5,8 @@ momentum and inverted dropout can do: weights stored (in, out), no checks, no ev
 ``DropoutMLP.fit`` trains the same network on the same float inputs (prepared once, outside the
 timing). Each round trains one epoch of every configuration with both, in a rotated order (the
 lean loop goes first in odd rounds), so a noisy neighbour slows both alike; the table shows the
-median seconds per epoch over the rounds and their ratio (engine / lean, below 1.05 is the goal).
+median seconds per epoch over the rounds and their ratio (engine / lean, below 1.05 is the goal),
+in wall-clock time and in the process's CPU time (steadier on a shared, busy machine).
 
     python benchmarks/bench_lean.py                # 5 rounds, every configuration (~2 min)
     python benchmarks/bench_lean.py --rounds 3 --only float32/32/none
@@ -140,20 +141,26 @@ def measure(config: dict, data, rounds: int) -> dict:
         name: cls(X, train_y, dtype, config["batch_size"], keeps, seed=1)
         for name, cls in (("lean", Lean), ("engine", Engine))
     }
-    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    wall: dict[str, list[float]] = {name: [] for name in runners}
+    cpu: dict[str, list[float]] = {name: [] for name in runners}
     for r in range(rounds):
         order = ["lean", "engine"] if r % 2 == 0 else ["engine", "lean"]
         for name in order:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             runners[name].epoch()
-            seconds[name].append(time.perf_counter() - started)
-    lean, engine = (statistics.median(seconds[n]) for n in ("lean", "engine"))
+            wall[name].append(time.perf_counter() - started)
+            cpu[name].append(time.process_time() - started_cpu)
+    lean, engine = (statistics.median(wall[n]) for n in ("lean", "engine"))
+    lean_cpu, engine_cpu = (statistics.median(cpu[n]) for n in ("lean", "engine"))
     return {
         "lean_seconds_per_epoch": lean,
         "engine_seconds_per_epoch": engine,
         "ratio": engine / lean,
-        "lean_rounds": seconds["lean"],
-        "engine_rounds": seconds["engine"],
+        "lean_cpu_seconds_per_epoch": lean_cpu,
+        "engine_cpu_seconds_per_epoch": engine_cpu,
+        "cpu_ratio": engine_cpu / lean_cpu,
+        "lean_rounds": wall["lean"],
+        "engine_rounds": wall["engine"],
         "lean_test_accuracy": runners["lean"].accuracy(T, test_y),
         "engine_test_accuracy": runners["engine"].accuracy(T, test_y),
     }
@@ -209,7 +216,10 @@ def main() -> None:
     host, commit = machine(), git_commit()
     rows = []
     print(f"784-100-10, full MNIST, {args.rounds} rounds, one BLAS thread; s/epoch (median)")
-    print(f"{'dtype/batch/dropout':<24}{'lean':>8}{'engine':>8}{'ratio':>7}{'acc lean/engine':>18}")
+    print(
+        f"{'dtype/batch/dropout':<22}{'lean':>7}{'engine':>8}{'ratio':>7}"
+        f"{'cpu ratio':>11}{'acc lean/engine':>18}"
+    )
     with threadpool_limits(limits=1, user_api="blas"):
         for config in configurations(args.only):
             started = time.perf_counter()
@@ -233,8 +243,9 @@ def main() -> None:
                 }
             )
             print(
-                f"{_name(config):<24}{metrics['lean_seconds_per_epoch']:>8.3f}"
+                f"{_name(config):<22}{metrics['lean_seconds_per_epoch']:>7.3f}"
                 f"{metrics['engine_seconds_per_epoch']:>8.3f}{metrics['ratio']:>7.3f}"
+                f"{metrics['cpu_ratio']:>11.3f}"
                 f"{metrics['lean_test_accuracy']:>10.4f}/{metrics['engine_test_accuracy']:.4f}",
                 flush=True,
             )

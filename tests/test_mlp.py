@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from dropout_py import DropoutMLP, load_model
-from dropout_py.nn.engine import EpochPosition
 from dropout_py.nn.mlp import DROPOUT_SCHEMES
 from dropout_py.nn.serialization import save_npz
 from dropout_py.nn.thinning import keep_mask
@@ -98,7 +97,8 @@ def test_one_step_equals_the_tutorial_update_on_the_same_thinned_network(bias):
     inputs, hidden = nn.dropout_weight_matrices(0.6, 0.5)
     nn.train_single(x[inputs], t)
     nn.weight_matrices_reset(inputs, hidden)
-    step = EpochPosition(rows=1, steps=[(0, 1)], learning_rate=0.3, order=np.array([0]))
+    step = fast._plan_epoch(1)  # one row, one step; its masks are set to the tutorial's
+    step.learning_rate = 0.3
     step.state.update(new_masks=set(), masks=[keep_mask(10, inputs), keep_mask(6, hidden)])
     fast._train_step(x[None, :], t[None, :], step)  # one training step on that thinned network
 

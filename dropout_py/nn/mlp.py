@@ -383,7 +383,7 @@ class DropoutMLP(Engine):
         """
         slope = DERIVATIVES[self.activation]
         for layer in range(len(self._W) - 1, -1, -1):
-            np.sum(delta, axis=0, out=self._gb[layer])
+            np.add.reduce(delta, axis=0, out=self._gb[layer])
             scale = None if scales is None else scales[layer]
             if scale is not None:  # z = scale * (inputs @ W) + b
                 delta = delta * scale
@@ -442,7 +442,10 @@ class DropoutMLP(Engine):
             ]
         learning_rate = self.learning_rate * self.lr_decay**self.epochs_trained_
         position = EpochPosition(rows, steps, learning_rate, order)
-        position.state.update(new_masks=new_masks, masks=None)
+        dropping = any(keep < 1 for keep in self._keep_fractions())
+        position.state.update(
+            dropping=dropping, new_masks=new_masks, masks=None, scales=self._layer_scales("train")
+        )
         return position
 
     def _train_step(self, X: np.ndarray, targets: np.ndarray, position: EpochPosition) -> float:
@@ -451,7 +454,7 @@ class DropoutMLP(Engine):
         rows = position.order[start:end]  # type: ignore[index]
         x, t = self._as_input(X[rows]), targets[rows]
         masks = self._training_masks(position, len(rows))
-        scales = None if masks is None else self._layer_scales("train")
+        scales = position.state["scales"]
         inputs, hidden, outputs = self._forward(x, masks, scales)
         loss = self._loss.value(t, outputs)
         self._backward(inputs, hidden, self._loss.delta(t, outputs), masks, scales)
@@ -480,7 +483,7 @@ class DropoutMLP(Engine):
         return [self.keep_input] + [self.keep_hidden] * (len(self._sizes) - 2)
 
     def _training_masks(self, position: EpochPosition, n_rows: int) -> Masks:
-        if all(keep == 1 for keep in self._keep_fractions()):
+        if not position.state["dropping"]:
             return None
         if self.mask == "example":
             return self._example_masks(n_rows)
@@ -557,6 +560,8 @@ class DropoutMLP(Engine):
 
     def _as_input(self, x: np.ndarray) -> np.ndarray:
         """A batch of inputs as floats of the model's dtype (integers scaled by 1/255)."""
+        if x.dtype == self._float:
+            return x
         if x.dtype.kind in "iub":
             out = x.astype(self.dtype)
             out *= np.asarray(1 / 255, dtype=self.dtype)
