@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-web lint format test test-fast site serve bench bench-goals bench-stretch bench-site experiments readme train fetch clean
+.PHONY: help setup setup-web lint format test test-fast site serve bench bench-lean bench-goals bench-stretch bench-site experiments readme train fetch clean
 JOBS ?= 2
 
 help: ## list the targets
@@ -69,6 +69,9 @@ bench: setup ## speed, accuracy and memory of both engines, MNIST loading, figur
 	$(PY) benchmarks/bench_engines.py --suite speed
 	$(PY) benchmarks/bench_mnist_load.py
 	$(PY) benchmarks/bench_figures.py
+
+bench-lean: setup ## the fast engine beside a lean numpy loop, every configuration (results/engine_vs_lean.jsonl)
+	$(PY) benchmarks/bench_lean.py
 
 bench-goals: setup ## the accuracy goals: chapter presets, 20-epoch fast run, dropout on 3,000 images
 	$(PY) benchmarks/bench_engines.py --suite goals
