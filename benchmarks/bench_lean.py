@@ -12,24 +12,23 @@ in wall-clock time and in the process's CPU time (steadier on a shared, busy mac
     python benchmarks/bench_lean.py --rounds 3 --only float32/32/none
 
 Each configuration appends one row to ``results/engine_vs_lean.jsonl`` (``--out`` changes it):
-benchmark name, settings, metrics, seconds, git commit, machine and timestamp.
+benchmark name, settings, metrics (medians, ratios, every round, accuracies), seconds, git
+commit, machine and time, written with :mod:`dropout_py.run.results` like every results file.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
+
+from dropout_py.run.results import append_row, git_commit, machine, now
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "results" / "engine_vs_lean.jsonl"
@@ -161,47 +160,11 @@ def measure(config: dict, data, rounds: int) -> dict:
         "cpu_ratio": engine_cpu / lean_cpu,
         "lean_rounds": wall["lean"],
         "engine_rounds": wall["engine"],
+        "lean_cpu_rounds": cpu["lean"],
+        "engine_cpu_rounds": cpu["engine"],
         "lean_test_accuracy": runners["lean"].accuracy(T, test_y),
         "engine_test_accuracy": runners["engine"].accuracy(T, test_y),
     }
-
-
-def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    blas = [
-        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "system": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "blas": blas,
-        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
-    }
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(REPO), "describe", "--always", "--dirty", "--abbrev=40"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
 
 
 def main() -> None:
@@ -213,8 +176,8 @@ def main() -> None:
     from dropout_py import load_mnist
 
     data = load_mnist()
-    host, commit = machine(), git_commit()
-    rows = []
+    host, commit, run_id = machine(), git_commit(), now()
+    env = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     print(f"784-100-10, full MNIST, {args.rounds} rounds, one BLAS thread; s/epoch (median)")
     print(
         f"{'dtype/batch/dropout':<22}{'lean':>7}{'engine':>8}{'ratio':>7}"
@@ -224,24 +187,26 @@ def main() -> None:
         for config in configurations(args.only):
             started = time.perf_counter()
             metrics = measure(config, data, args.rounds)
-            rows.append(
-                {
-                    "benchmark": "engine_vs_lean",
-                    "settings": {
-                        **config,
-                        "layer_sizes": list(SIZES),
-                        "rounds": args.rounds,
-                        "learning_rate": LEARNING_RATE,
-                        "momentum": MOMENTUM,
-                        "blas_threads": 1,
-                    },
-                    "metrics": metrics,
-                    "seconds": time.perf_counter() - started,
-                    "commit": commit,
-                    "machine": host,
-                    "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                }
-            )
+            row = {
+                "benchmark": "engine_vs_lean",
+                "name": _name(config),
+                "run_id": run_id,
+                "settings": {
+                    **config,
+                    "layer_sizes": list(SIZES),
+                    "rounds": args.rounds,
+                    "learning_rate": LEARNING_RATE,
+                    "momentum": MOMENTUM,
+                    "blas_threads": 1,
+                    "blas_env": env,
+                },
+                "metrics": metrics,
+                "seconds": time.perf_counter() - started,
+                "commit": commit,
+                "machine": host,
+                "finished": now(),
+            }
+            append_row(args.out, row)
             print(
                 f"{_name(config):<22}{metrics['lean_seconds_per_epoch']:>7.3f}"
                 f"{metrics['engine_seconds_per_epoch']:>8.3f}{metrics['ratio']:>7.3f}"
@@ -249,10 +214,7 @@ def main() -> None:
                 f"{metrics['lean_test_accuracy']:>10.4f}/{metrics['engine_test_accuracy']:.4f}",
                 flush=True,
             )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(row) + "\n" for row in rows)
-    print(f"appended {len(rows)} rows to {args.out}", file=sys.stderr)
+    print(f"rows: {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
