@@ -107,6 +107,13 @@ class ParameterViews(list[np.ndarray]):
             raise ValueError(f"parameter {index} must have shape {target.shape}, got {array.shape}")
         target[...] = array
 
+    def assign(self, values: Sequence[Any]) -> None:
+        """Copy one array per item into the model (a whole new list of parameters)."""
+        if len(values) != len(self):
+            raise ValueError(f"expected {len(self)} parameter arrays, got {len(values)}")
+        for index, value in enumerate(values):
+            self[index] = value
+
 
 @dataclass(frozen=True)
 class Gradients:
@@ -292,7 +299,7 @@ class DropoutMLP(Engine):
 
     @weights_.setter
     def weights_(self, matrices: Sequence[np.ndarray]) -> None:
-        self._assign(self._W, [np.asarray(m).T for m in matrices], "weights_")
+        self.weights_.assign(matrices)
 
     @property
     def biases_(self) -> ParameterViews:
@@ -301,18 +308,7 @@ class DropoutMLP(Engine):
 
     @biases_.setter
     def biases_(self, vectors: Sequence[np.ndarray]) -> None:
-        self._assign(self._b, [np.asarray(v) for v in vectors], "biases_")
-
-    @staticmethod
-    def _assign(targets: list[np.ndarray], values: list[np.ndarray], name: str) -> None:
-        if len(values) != len(targets):
-            raise ValueError(f"{name} needs {len(targets)} arrays, got {len(values)}")
-        for layer, (target, value) in enumerate(zip(targets, values, strict=True)):
-            if value.shape != target.shape:
-                raise ValueError(
-                    f"{name}[{layer}] must have shape {target.shape}, got {value.shape}"
-                )
-            target[...] = value
+        self.biases_.assign(vectors)
 
     def __repr__(self) -> str:
         sizes = "-".join(map(str, self._sizes))
