@@ -4,8 +4,14 @@
   editor chunk the page script loads after starting Python, bundled with esbuild from ``web/``
   (CodeMirror comes from ``node_modules``; ``npm ci`` runs first when ``node_modules`` is
   missing or older than ``package-lock.json``);
+* ``coi-serviceworker.js`` at the site root: the service worker of the npm package
+  ``coi-serviceworker``, which adds the COOP/COEP headers on hosts that send none, so that Stop
+  can interrupt Python (``web/isolation.js`` registers it; it must sit at the root for its scope
+  to cover every page, also when the site is served from a sub-path);
 * ``pyodide/``: the Pyodide 0.27.7 core and the numpy/scipy files (``scripts/vendor_pyodide.py``,
-  cached in the user cache and verified), the ``dropout_py`` wheel built from this repository
+  cached in the user cache and verified), the 10 MB ``pyodide.asm.wasm`` as
+  ``pyodide.asm.wasm.gz`` (3 MB; the worker unpacks it, so no host needs to compress it or to
+  know the ``.wasm`` MIME type), the ``dropout_py`` wheel built from this repository
   and a ``pyodide-lock.json`` listing exactly what the site hosts (``scripts/build_wheel.py``);
   with ``extra.cells.pyodide_cdn: true`` (or ``DROPOUT_PY_PYODIDE_CDN=1``) only the wheel, the
   lock and ``cdn-integrity.json``, since the pages then take Pyodide and its packages from the
@@ -21,6 +27,7 @@ All of these are added as generated files, so ``mkdocs build`` copies them like 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -37,6 +44,8 @@ from mkdocs.structure.files import File, Files
 
 REPO = Path(__file__).resolve().parent.parent
 WEB_BUILD = REPO / ".cache" / "web"
+RUNTIME_BUILD = REPO / ".cache" / "runtime"
+SERVICE_WORKER = REPO / "node_modules" / "coi-serviceworker" / "coi-serviceworker.js"
 ENTRIES = ("web/cells.js", "web/worker.js")
 SITE_DATA_ENV = "DROPOUT_PY_SITE_DATA"
 CDN_ENV = "DROPOUT_PY_PYODIDE_CDN"
@@ -104,6 +113,17 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
+def gzipped(path: Path) -> Path:
+    """Return ``.cache/runtime/<name>.gz``, ``path`` gzipped; made again when ``path`` is newer."""
+    target = RUNTIME_BUILD / f"{path.name}.gz"
+    if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
+        RUNTIME_BUILD.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        partial.write_bytes(gzip.compress(path.read_bytes(), compresslevel=6, mtime=0))
+        partial.replace(target)
+    return target
+
+
 def _add(files: Files, config: MkDocsConfig, uri: str, path: Path) -> None:
     if files.get_file_from_path(uri) is not None:
         files.remove(files.get_file_from_path(uri))
@@ -128,12 +148,14 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     web = bundle_scripts()
     for path in sorted(web.glob("*.js")):  # the two entries and their shared chunks
         _add(files, config, f"assets/dropout/{path.name}", path)
+    _add(files, config, SERVICE_WORKER.name, SERVICE_WORKER)  # installed by bundle_scripts' npm ci
 
     vendor, wheels = load_script("vendor_pyodide"), load_script("build_wheel")
     runtime = vendor.vendor_pyodide(log=log.info)
     if not use_cdn(config):
         for path in vendor.hosted_files(runtime):
-            _add(files, config, f"pyodide/{path.name}", path)
+            hosted = gzipped(path) if path.name == "pyodide.asm.wasm" else path
+            _add(files, config, f"pyodide/{hosted.name}", hosted)
     else:
         pins = cdn_integrity([*vendor.hosted_files(runtime), runtime / "pyodide-lock.json"])
         content = json.dumps({"indexURL": vendor.CDN_URL, "files": pins}, indent=1)

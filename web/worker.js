@@ -7,14 +7,17 @@
 // Requests:
 //   {id, type: "init", config}   load Pyodide, numpy and dropout_py, mount the data, make a session
 //       config = {indexURL, lockURL, siteLockURL, dataURL, interrupt: SharedArrayBuffer|null,
+//                 wasmGz: the runtime's .wasm is hosted gzipped (true unless it comes from the CDN),
 //                 prefetch: all cell code of the page (its imports are loaded in the background)}
 //   {id, type: "run", code, number}   run one cell in the page's namespace
 // Stop uses the shared interrupt buffer (written by the page, read by Python) when the page is
 // cross-origin isolated; otherwise the page terminates this worker and starts a new one.
 
 import runtimeSource from "./cell_runtime.py";
+import { explainFailure, JAVASCRIPT_TYPES, servedWrongly } from "./served.js";
 
 const DATA_MOUNT = "/data/mnist";
+
 let pyodide = null;
 let session = null;
 let interrupt = null;
@@ -36,20 +39,51 @@ self.onmessage = async ({ data }) => {
   }
 };
 
-// A wrong MIME type or a missing file can make loadPyodide hang or fail obscurely: check the
-// biggest file first and name the problem.
-async function preflight(indexURL) {
-  const url = new URL("pyodide.asm.wasm", indexURL);
-  let response;
+// Pyodide fetches pyodide.asm.wasm, 10 MB. The site hosts it gzipped (pyodide.asm.wasm.gz, 3 MB)
+// and this worker unpacks it as it arrives, so that on any static host it costs 3 MB, fits the
+// browser's memory cache (private windows do not keep entries over ~6 MB, and a host without
+// compression would send 10 MB on every page), and no longer depends on the server knowing the
+// .wasm MIME type. From the CDN (config.wasmGz false) the .wasm is fetched as it is, and its
+// response is checked instead: a .wasm not served as application/wasm makes Pyodide hang.
+// Either way a missing file or a wrong type ends the loading with a message naming the cause.
+function interceptWasm(indexURL, gzipped) {
+  const wasmURL = new URL("pyodide.asm.wasm", indexURL).href;
+  let reject;
+  const problem = new Promise((_, no) => (reject = no));
+  const fetchFromNetwork = self.fetch.bind(self);
+  self.fetch = async (resource, options) => {
+    if (String(resource) !== wasmURL) return fetchFromNetwork(resource, options);
+    const url = gzipped ? `${wasmURL}.gz` : wasmURL;
+    const response = await fetchFromNetwork(url, options);
+    const message = servedWrongly(url, response, gzipped ? null : ["application/wasm"]);
+    if (message) reject(new Error(message));
+    if (!gzipped || !response.ok) return response;
+    // A host that labels .gz files Content-Encoding: gzip has had the browser unpack it already.
+    const packed = !(response.headers.get("content-encoding") ?? "").includes("gzip");
+    const body = packed ? response.body.pipeThrough(new DecompressionStream("gzip")) : response.body;
+    return new Response(body, { headers: { "Content-Type": "application/wasm" } });
+  };
+  return problem; // rejects (never resolves): race it against loading
+}
+
+// Import one of the runtime's scripts; if that fails, say whether the server is the cause.
+async function importScript(url) {
   try {
-    response = await fetch(url, { method: "HEAD" });
+    return await import(url);
   } catch (error) {
-    throw new Error(`cannot reach ${url}: ${error.message}`);
+    throw new Error((await explainFailure(url, JAVASCRIPT_TYPES)) ?? `${url}: ${error.message}`);
   }
-  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
-  const type = response.headers.get("content-type") ?? "";
-  if (!type.startsWith("application/wasm")) {
-    throw new Error(`${url} is served as "${type}"; the server must send application/wasm`);
+}
+
+async function startPyodide(config, packages) {
+  const { loadPyodide, pinFailure } = await importPyodide(config);
+  const wasmProblem = interceptWasm(config.indexURL, config.wasmGz);
+  const options = { indexURL: config.indexURL, lockFileURL: config.lockURL, packages };
+  try {
+    return await Promise.race([loadPyodide(options), wasmProblem, pinFailure]);
+  } catch (error) {
+    const core = new URL("pyodide.asm.js", config.indexURL).href; // imported by loadPyodide
+    throw new Error((await explainFailure(core, JAVASCRIPT_TYPES)) ?? error.message);
   }
 }
 
@@ -77,7 +111,10 @@ function mountData(manifest, dataURL) {
   FS.writeFile(`${DATA_MOUNT}/manifest.json`, JSON.stringify(manifest));
 }
 
-// The Pyodide module. From the site, a plain import. From the CDN, every file is pinned by the
+// Pyodide's loader. Its classic build, pyodide.js, sets globalThis.loadPyodide; the ES-module twin
+// pyodide.mjs would do as well, but not every stock MIME table knows .mjs (nginx's does not).
+// From the site, a plain import (a failure is explained by the file's status and MIME type).
+// From the CDN, every file is pinned by the
 // Subresource Integrity digest the build put in the site's cdn-integrity.json (digests of the
 // copies it verified, the same bytes the CDN serves): GET requests carry it as `integrity`, and
 // the two scripts, which import() cannot check, are fetched checked and run from those bytes.
@@ -86,8 +123,8 @@ function mountData(manifest, dataURL) {
 async function importPyodide(config) {
   const pinFailure = new Promise(() => {});
   if (config.lockURL === config.siteLockURL) {
-    const { loadPyodide } = await import(new URL("pyodide.mjs", config.indexURL).href);
-    return { loadPyodide, pinFailure };
+    await importScript(new URL("pyodide.js", config.indexURL).href);
+    return { loadPyodide: globalThis.loadPyodide, pinFailure };
   }
   const pins = await (await fetch(new URL("cdn-integrity.json", config.siteLockURL))).json();
   const integrity = new Map(
@@ -120,8 +157,8 @@ async function importPyodide(config) {
     }
   };
   await checkedImport("pyodide.asm.js"); // defines _createPyodideModule, so Pyodide does not load it
-  const { loadPyodide } = await checkedImport("pyodide.mjs");
-  return { loadPyodide, pinFailure: failed };
+  await checkedImport("pyodide.js");
+  return { loadPyodide: globalThis.loadPyodide, pinFailure: failed };
 }
 
 // numpy and dropout_py are always loaded. From the site's own lock dropout_py loads by name; with
@@ -135,12 +172,8 @@ async function preloads(config) {
 async function init(config) {
   const start = performance.now();
   const manifest = fetchManifest(config.dataURL);
-  const checked = preflight(config.indexURL);
-  const { loadPyodide, pinFailure } = await importPyodide(config);
-  // The preloaded packages download while the interpreter boots; a failed check ends the wait.
-  const packages = await preloads(config);
-  const options = { indexURL: config.indexURL, lockFileURL: config.lockURL, packages };
-  [pyodide] = await Promise.race([Promise.all([loadPyodide(options), checked]), pinFailure]);
+  // The preloaded packages download while the interpreter boots.
+  pyodide = await startPyodide(config, await preloads(config));
   post({ type: "status", text: "Python, numpy, dropout_py", seconds: seconds(start), numpy: true });
   const step = performance.now();
   const bundle = await manifest;
