@@ -16,25 +16,44 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from site_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, REPO, Requests, watch_csp
+from site_helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    PROJECT_PATH,
+    REPO,
+    Requests,
+    watch_csp,
+)
 
 from scripts import serve
 
 
-@pytest.fixture(scope="session")
-def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built once per session with ``mkdocs build --strict``."""
-    out = tmp_path_factory.mktemp("site") / "site"
+def build_site(out: Path, **env: str) -> Path:
+    """Build the site into ``out`` with ``mkdocs build --strict`` (extra environment ``env``)."""
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
         check=False,
     )
     assert proc.returncode == 0, f"mkdocs build failed:\n{proc.stdout}\n{proc.stderr}"
     return out
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once per session with ``mkdocs build --strict``."""
+    return build_site(tmp_path_factory.mktemp("site") / "site")
+
+
+@pytest.fixture(scope="session")
+def project_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built for ``http://127.0.0.1/project/`` (its 404 page links ``/project/...``)."""
+    url = f"http://127.0.0.1/{PROJECT_PATH}"
+    return build_site(tmp_path_factory.mktemp("project-site") / "site", DROPOUT_PY_SITE_URL=url)
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +101,8 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def broken_site(site_dir: Path, tmp_path: Path) -> Path:
-    """A copy of the site (hard links) whose ``pyodide.asm.wasm`` is missing."""
+    """A copy of the site (hard links) whose ``pyodide.asm.wasm.gz`` is missing."""
     copy = tmp_path / "site"
     shutil.copytree(site_dir, copy, copy_function=os.link)
-    (copy / "pyodide" / "pyodide.asm.wasm").unlink()
+    (copy / "pyodide" / "pyodide.asm.wasm.gz").unlink()
     return copy

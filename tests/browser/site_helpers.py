@@ -17,6 +17,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = REPO / "test-artifacts"
+#: The sub-path the hosting tests serve the site at, as GitHub project pages do.
+PROJECT_PATH = "project/"
 
 
 def cell_pages() -> list[str]:

@@ -154,8 +154,9 @@ def test_stop_interrupts_and_keeps_the_namespace(context, server) -> None:
     assert requests.foreign(base) == []
 
 
-def test_stop_without_isolation_restarts_python(context, site_dir: Path) -> None:
-    ctx, _ = context
+def test_stop_without_isolation_restarts_python(browser, site_dir: Path) -> None:
+    ctx = browser.new_context(service_workers="block")  # else the service worker isolates
+    ctx.set_default_timeout(60_000)
     with serve.serving(site_dir, isolate=False) as (base, _):
         page = open_page(ctx, base + SCRATCH)
         assert not page.evaluate("crossOriginIsolated")
@@ -171,6 +172,7 @@ def test_stop_without_isolation_restarts_python(context, site_dir: Path) -> None
         set_code(page, 1, "print('fresh worker')")
         assert run_cell(page, 1) == "done"
         assert "fresh worker" in output_of(page, 1)
+    ctx.close()
 
 
 def test_exception_shows_traceback_and_later_cells_run(context, server) -> None:
@@ -219,18 +221,26 @@ def test_missing_wasm_shows_an_error(context, broken_site: Path) -> None:
         page.wait_for_selector(".dp-toolbar[data-runtime=failed]", timeout=20_000)
         status = page.locator(".dp-status")
         assert status.is_visible()
-        assert "pyodide.asm.wasm answered HTTP 404" in status.inner_text()
+        assert "pyodide.asm.wasm.gz answered HTTP 404" in status.inner_text()
 
 
-def test_wrong_wasm_mime_type_shows_an_error(context, site_dir: Path) -> None:
+@pytest.mark.parametrize("script", ["pyodide.js", "pyodide.asm.js"])
+def test_wrong_script_mime_type_shows_an_error(context, site_dir: Path, script: str) -> None:
+    """A runtime script not served as JavaScript: the status line names the file and its type."""
     ctx, _ = context
-    wrong = {**serve.MIME_TYPES, ".wasm": "text/plain"}
-    with serve.serving(site_dir, mime_types=wrong) as (base, _):
+
+    def mime(handler, path: Path) -> str:
+        if path.name == script:
+            return "application/octet-stream"
+        return serve.MIME_TYPES.get(path.suffix, "application/octet-stream")
+
+    with serve.serving(site_dir, _mime=mime) as (base, _):
         page = ctx.new_page()
         page.goto(base + SCRATCH)
-        page.wait_for_selector(".dp-toolbar[data-runtime=failed]", timeout=20_000)
+        page.wait_for_selector(".dp-toolbar[data-runtime=failed]", timeout=30_000)
         text = page.locator(".dp-status").inner_text()
-        assert 'served as "text/plain"' in text and "application/wasm" in text
+        assert f'pyodide/{script} is served as "application/octet-stream"' in text
+        assert "the server must send text/javascript" in text
         page.get_by_role("button", name="Run cell 1", exact=True).click()
         page.wait_for_function(IDLE)
         assert cell(page, 1).get_attribute("data-cell-state") == "idle"
