@@ -79,7 +79,10 @@ class AccessLog(list):
     """Lines a server logged, collected by a thread while it runs."""
 
     def follow(self, stream) -> threading.Thread:
-        thread = threading.Thread(target=lambda: self.extend(iter(stream.readline, "")), daemon=True)
+        def read() -> None:
+            self.extend(iter(stream.readline, ""))
+
+        thread = threading.Thread(target=read, daemon=True)
         thread.start()
         return thread
 
