@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
+WEB_SERVERS := /usr/sbin/nginx /usr/bin/caddy  # stock static servers the hosting tests run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help setup setup-web lint format test test-fast site serve bench bench-lean bench-goals bench-stretch bench-site experiments readme train fetch clean
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-setup-web: $(NODE_STAMP) $(CHROMIUM) ## npm packages (editor, bundler) + Debian's Chromium for the browser tests
+setup-web: $(NODE_STAMP) $(CHROMIUM) $(WEB_SERVERS) ## npm packages (editor, bundler, service worker) + Debian's Chromium, nginx and Caddy for the browser tests
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -33,6 +34,11 @@ $(NODE_STAMP): package.json package-lock.json
 $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y chromium
+
+# Only the binaries are used: the tests start them on free ports with their own configuration.
+$(WEB_SERVERS):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y nginx caddy
 
 lint: setup ## ruff check + format check + mypy on the package
 	$(VENV)/bin/ruff check .
