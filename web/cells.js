@@ -440,7 +440,10 @@ class Page {
 // Isolation first: on a host without COOP/COEP headers the first visit reloads once (see
 // isolation.js), and Python must not start downloading before that.
 async function main(toolbar, roots) {
-  const isolation = await isolate(SITE_ROOT);
+  const isolation = await isolate(SITE_ROOT).catch((error) => ({
+    isolated: false,
+    reason: `the page could not be isolated (${error.message})`,
+  }));
   if (isolation.reloading) {
     toolbar.querySelector(".dp-status").textContent = "Reloading once to let Stop keep Python's state…";
     return;
