@@ -83,8 +83,7 @@ def stop_keeps_state(browser, url: str) -> bool:
     page = ctx.new_page()
     page.goto(url)
     page.wait_for_selector(READY)
-    page.focus(".dp-cell-code")
-    page.wait_for_selector(".dp-cell .cm-content")
+    page.wait_for_selector(".dp-cell .cm-content")  # the editors come once Python is ready
 
     def run(code: str, *, stop: bool = False) -> str:
         editor = page.locator(".dp-cell").first.locator(".cm-content")
