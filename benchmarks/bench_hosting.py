@@ -166,7 +166,7 @@ def report_servers(browser, site: Path, tmp: Path, runs: int, servers: tuple[str
     for (server, where), values in times.items():
         fact = facts[(server, where)]
         print(
-            f"  {server:<12} {where:<10} {fact['loads']:<6} {fact['isolation']:<15}"
+            f"  {server:<12} {where:<10} {fact['loads']:<6} {fact['isolation'] or '-':<15}"
             f" {fact['stop']!s:<10} {statistics.median(values):5.2f}"
             f"   runs: {[round(v, 2) for v in values]}"
         )
