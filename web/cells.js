@@ -87,6 +87,9 @@ class Kernel {
 
   async run(code, number, onEvent) {
     await this.ready;
+    // Forget a Stop pressed while nothing ran. Done here, before the request leaves, so that a
+    // Stop pressed while the worker has not yet picked the request up (a busy machine) counts.
+    if (this.interrupt) new Uint8Array(this.interrupt)[0] = 0;
     return this.request({ type: "run", code, number }, onEvent);
   }
 

@@ -20,7 +20,6 @@ const DATA_MOUNT = "/data/mnist";
 
 let pyodide = null;
 let session = null;
-let interrupt = null;
 let currentId = null;
 
 const post = (message) => self.postMessage(message);
@@ -188,10 +187,7 @@ sys.path.insert(0, "/home/pyodide")
 import cell_runtime
 lambda post: cell_runtime.Session(lambda event: post(json.dumps(event)))
 `)((text) => post({ id: currentId, type: "event", event: JSON.parse(text) }));
-  if (config.interrupt) {
-    interrupt = new Uint8Array(config.interrupt);
-    pyodide.setInterruptBuffer(interrupt);
-  }
+  if (config.interrupt) pyodide.setInterruptBuffer(new Uint8Array(config.interrupt));
   post({ type: "status", text: bundle ? "data mounted" : "session", seconds: seconds(step) });
   post({ type: "status", text: "ready", seconds: seconds(start), ready: true });
   prefetch(config.prefetch).catch((error) => post({ type: "status", text: `Loading failed: ${error.message}` }));
@@ -218,7 +214,6 @@ async function run(id, code, number) {
     post({ id, type: "event", event: { type: "error", ename: "ImportError", traceback: String(error) } });
     return false;
   }
-  if (interrupt) interrupt[0] = 0; // forget a Stop pressed while nothing was running
   const ok = session.run(code, number);
   currentId = null;
   return ok;
