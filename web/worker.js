@@ -42,8 +42,9 @@ self.onmessage = async ({ data }) => {
 // and this worker unpacks it as it arrives, so that on any static host it costs 3 MB, is kept by
 // the browser's in-memory HTTP cache (Chromium's, used by private windows, did not keep the
 // 10 MB file: a host without compression sent it again on every page), and no longer depends on
-// the server knowing the .wasm MIME type. From the CDN (config.wasmGz false) the .wasm is fetched as it is, and its
-// response is checked instead: a .wasm not served as application/wasm makes Pyodide hang.
+// the server knowing the .wasm MIME type. From the CDN (config.wasmGz false) the .wasm is fetched
+// as it is, and its response is checked instead: a .wasm not served as application/wasm makes
+// Pyodide hang.
 // Either way a missing file or a wrong type ends the loading with a message naming the cause.
 function interceptWasm(indexURL, gzipped) {
   const wasmURL = new URL("pyodide.asm.wasm", indexURL).href;
