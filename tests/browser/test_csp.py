@@ -274,7 +274,7 @@ def cdn_route(vendored: Path, served: list[str], tampered: str | None = None):
 
 @pytest.mark.browser
 @pytest.mark.parametrize(
-    "tampered", [None, "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide-lock.json"]
+    "tampered", [None, "pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide-lock.json"]
 )
 def test_cdn_mode_runs_the_pinned_files_and_refuses_a_changed_one(
     context, cdn_site, vendored, tampered

@@ -283,14 +283,14 @@ def test_second_visit_is_served_from_the_http_cache(context, server) -> None:
     handler.sent = 0
     page = open_page(ctx, base + SCRATCH)
     first = handler.sent
-    statuses = []
-    page.on("response", lambda response: statuses.append(response.status))
     handler.sent = 0
     page.goto(base + SCRATCH)
     page.wait_for_selector(".dp-toolbar[data-runtime=ready]")
     assert first > 5 * 2**20  # Python, numpy and the editor came over the wire...
-    assert handler.sent < 2**20  # ...and the second time only revalidations did
-    assert statuses.count(304) >= 5
+    # ...and the second time only revalidations did (304, no body). Counted by the server: the
+    # statuses Playwright reports are sometimes the cached 200s (2 runs in 10 on a busy machine,
+    # the page itself included, with no byte sent).
+    assert handler.sent < 2**20
 
 
 def test_run_all_stops_at_an_unexpected_error_and_shift_enter_runs(context, server) -> None:
