@@ -29,10 +29,12 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "browser"))
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "browser")]
 
-from site_helpers import CHROMIUM, CHROMIUM_FLAGS, cell_pages, serve  # noqa: E402
+from site_helpers import CHROMIUM, CHROMIUM_FLAGS, cell_pages  # noqa: E402
 from static_servers import caddy, http_server, nginx, site_at  # noqa: E402
+
+from scripts import serve  # noqa: E402
 
 SERVERS = ("serve.py", "http.server", "nginx", "caddy")
 PATHS = {"root": "", "/project/": "project/"}
