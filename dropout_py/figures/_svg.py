@@ -29,16 +29,16 @@ PALETTE: dict[str, tuple[str, str]] = {
     "accent": ("#3f51b5", "#8c9eff"),
     "bias": ("#009e73", "#2fc59a"),
     "drop": ("#d55e00", "#ff8a3d"),
-    "pos": ("#d55e00", "#d55e00"),
-    "neg": ("#0072b2", "#1f7fc4"),
-    "good": ("#0072b2", "#4aa3df"),
-    "bad": ("#d55e00", "#ff8a3d"),
+    "pos": ("#d55e00", "#cc5200"),
+    "neg": ("#0072b2", "#007ad1"),
+    "good": ("#0072b2", "#007ad1"),
+    "bad": ("#d55e00", "#cc5200"),
     "c0": ("#0072b2", "#4aa3df"),
     "c1": ("#d55e00", "#ff8a3d"),
     "c2": ("#009e73", "#2fc59a"),
     "c3": ("#cc79a7", "#e7a3cb"),
-    "c4": ("#e69f00", "#f5c04a"),
-    "c5": ("#56b4e9", "#9ad4f5"),
+    "c4": ("#b07d00", "#f5c04a"),
+    "c5": ("#2f8fc8", "#9ad4f5"),
     "c6": ("#7a5195", "#b58ad6"),
     "c7": ("#8c6d31", "#c9a55f"),
 }
@@ -140,7 +140,7 @@ def text_width(content: str, size: float = 12.0) -> float:
 def _style(body: str) -> str:
     """Return the style sheet, with only the colour roles that ``body`` uses."""
     rules = [
-        ".dpf-fig .dpf-muted{opacity:.6}",
+        ".dpf-fig .dpf-muted{opacity:.75}",
         ".dpf-fig image{image-rendering:pixelated;image-rendering:crisp-edges}",
     ]
     dark = [f"color:{_DARK_FG}"]

@@ -71,7 +71,7 @@ def _shades(counts: np.ndarray, normalize: bool) -> tuple[np.ndarray, np.ndarray
     for part in (diag, ~diag):
         top = values[part].max(initial=0.0)
         if top > 0:
-            opacity[part] = 0.1 + 0.6 * values[part] / top
+            opacity[part] = 0.1 + 0.45 * values[part] / top
     opacity[values == 0] = 0.0
     return values, opacity
 

@@ -65,7 +65,7 @@ def _tile(
     png = {"href": png_data_uri(ink), "data_pixels": pixel_digest(ink)}
     parts = [
         el("image", **box, preserveAspectRatio="none", **png),
-        el("rect", **box, fill="none", stroke="currentColor", stroke_opacity=".25"),
+        el("rect", **box, fill="none", stroke="currentColor", stroke_opacity=".15"),
     ]
     if wrong:
         frame = {"x": ix - 3, "y": iy - 3, "width": _IMAGE + 6, "height": _IMAGE + 6}

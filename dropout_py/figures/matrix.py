@@ -143,14 +143,14 @@ def _pattern(name: str, size: str, d: str, opacity: str) -> str:
 
 def _defs(hatch_negatives: bool) -> str:
     """Patterns: cross-hatching for removed rows/columns, diagonal lines for negative cells."""
-    removed = _pattern("removed", "6", "M0 0L6 6M6 0L0 6", ".45")
+    removed = _pattern("removed", "6", "M0 0L6 6M6 0L0 6", ".15")
     negative = _pattern("neg", "4", "M-1 5L5 -1", ".5") if hatch_negatives else ""
     return el("defs", removed + negative)
 
 
 def _strength(fraction: float | np.ndarray) -> float | np.ndarray:
     """Fill opacity for ``|value| / vmax``: never quite empty, never too dark for the text."""
-    return 0.06 + 0.64 * fraction
+    return 0.06 + 0.49 * fraction
 
 
 def _cells(
@@ -202,7 +202,7 @@ def _values(g: _Grid, x: float, y: float, removed: np.ndarray) -> list[str]:
         for j, value in enumerate(row):
             cx = x + g.label_w + (j + 0.5) * g.cell_w
             cy = y + g.label_h + (i + 0.5) * g.cell_h
-            fade = ".5" if removed[i, j] else None
+            fade = ".9" if removed[i, j] else None
             out.append(text(cx, cy, value, dy=".35em", opacity=fade))
     return [group(out, text_anchor="middle", font_size=_VALUE_SIZE, class_="dpf-values")]
 
@@ -214,13 +214,13 @@ def _labels(
     out = []
     for i in range(0, g.rows, g.row_step):
         cy = y + g.label_h + (i + 0.5) * g.cell_h
-        fade = ".4" if i in removed_rows else None
+        fade = ".8" if i in removed_rows else None
         out.append(
             text(x + g.label_w - 5, cy, row_labels[i], dy=".35em", text_anchor="end", opacity=fade)
         )
     for j in range(0, g.cols, g.col_step):
         cx = x + g.label_w + (j + 0.5) * g.cell_w
-        fade = ".4" if j in removed_cols else None
+        fade = ".8" if j in removed_cols else None
         out.append(text(cx, y + g.label_h - 5, col_labels[j], text_anchor="middle", opacity=fade))
     return [group(out, font_size=_LABEL_SIZE, class_="dpf-labels")]
 
@@ -280,7 +280,7 @@ def _heatmap(
     mask[rows, :] = True
     mask[:, cols] = True
     out = [
-        el("rect", **g.cells_box(x, y), fill="none", stroke="currentColor", stroke_opacity=".35")
+        el("rect", **g.cells_box(x, y), fill="none", stroke="currentColor", stroke_opacity=".55")
     ]
     if matrix.size > _MAX_RECTS:
         out += _image(matrix, g, x, y, vmax, mask)
@@ -319,7 +319,7 @@ def _legend(x: float, bottom: float, vmax: float, hatch: bool, removed: str | No
     if removed == "hatch":
         key = {"x": end, "y": y + 14, "width": 16.0, "height": 10.0}
         out.append(
-            el("rect", **key, fill=url("removed"), stroke="currentColor", stroke_opacity=".4")
+            el("rect", **key, fill=url("removed"), stroke="currentColor", stroke_opacity=".55")
         )
         out.append(note(end + 22, y + 23, "removed row / column"))
     elif removed == "bar":

@@ -166,8 +166,8 @@ def _edges(layers: list[_Layer], pos: list[dict], r: float) -> list[str]:
                 line = el("line", class_=cls, data_layer=k, **ends, **_trimmed(a, b, r))
                 (dropped if off else active).append(line)
     return [
-        group(dropped, stroke="currentColor", stroke_opacity=".3", stroke_dasharray="4 3"),
-        group(active, stroke="currentColor", stroke_opacity=".55", stroke_width="1.2"),
+        group(dropped, stroke="currentColor", stroke_opacity=".5", stroke_dasharray="4 3"),
+        group(active, stroke="currentColor", stroke_opacity=".75", stroke_width="1.2"),
     ]
 
 
@@ -488,7 +488,7 @@ def _panels(networks: list[list[_Layer]], sizes: tuple[int, ...], fractions: lis
         body.append(group(inner, class_="dpf-panel", data_panel=p))
         if p % columns:
             rule = {"x1": x, "y1": y + 6, "x2": x, "y2": y + panel_h - 6}
-            body.append(el("line", **rule, stroke="currentColor", stroke_opacity=".2"))
+            body.append(el("line", **rule, stroke="currentColor", stroke_opacity=".15"))
     keep = ", ".join(f"{f:g}" for f in fractions)
     name = f"{len(networks)} random thinned versions of a {_shape(networks[0])} network"
     desc = f"{name}, keep fractions {keep} (input and hidden layers). " + " ".join(
