@@ -16,6 +16,7 @@ import { safeFragment } from "./safe_html.js";
 const SITE_ROOT = new URL("../../", import.meta.url); // this file is assets/dropout/cells.js
 const LOAD_TIMEOUT_MS = 60_000; // no loading progress for this long = failure
 const STOP_GRACE_MS = 2_000; // an interrupt not honoured by then (C code) = terminate
+const KEYS_HINT_ID = "dp-editor-keys"; // the editors' aria-describedby
 
 // --- the Python worker ---------------------------------------------------------------------
 
@@ -164,6 +165,7 @@ class Cell {
     this.page = page;
     this.original = root.dataset.source;
     this.output = root.querySelector(".dp-cell-output");
+    this.output.setAttribute("aria-live", "polite"); // read out once the cell is no longer busy
     this.expected = this.output.innerHTML;
     this.editor = null; // until the editor module has loaded, the static code stands in
     const bar = document.createElement("div");
@@ -175,6 +177,7 @@ class Cell {
     run.title = "Run this cell (Shift+Enter)";
     run.setAttribute("aria-label", `Run cell ${number}`);
     run.onclick = () => page.runCells([this]);
+    this.runButton = run;
     bar.append(run);
     root.querySelector(".dp-cell-code").after(bar);
   }
@@ -186,7 +189,9 @@ class Cell {
     this.root.querySelector(".dp-cell-code").replaceWith(host);
     this.editor = createEditor(host, this.original, {
       onRun: () => this.page.runCells([this], { focusNext: true }),
+      onLeave: () => this.runButton.focus(),
       label: `Python cell ${this.number}`,
+      describedBy: KEYS_HINT_ID,
     });
   }
 
@@ -208,6 +213,8 @@ class Cell {
 
   set state(value) {
     this.root.dataset.cellState = value;
+    if (value === "running") this.output.setAttribute("aria-busy", "true");
+    else this.output.removeAttribute("aria-busy");
   }
 
   get expectsError() {
@@ -231,6 +238,9 @@ class Cell {
 
   reset() {
     this.editor?.setCode(this.original);
+    // The page's own outputs coming back are nothing new: not read out (live again right after).
+    this.output.setAttribute("aria-live", "off");
+    setTimeout(() => this.output.setAttribute("aria-live", "polite"));
     this.output.innerHTML = this.expected;
     this.output.classList.add("dp-expected");
     this.state = "idle";
@@ -260,6 +270,12 @@ class Page {
     this.buttons.restart.onclick = () => this.restart();
     this.buttons.runAll.disabled = false;
     this.buttons.restart.disabled = false;
+    const hint = document.createElement("span");
+    hint.id = KEYS_HINT_ID;
+    hint.hidden = true; // still read as the editors' description
+    hint.textContent =
+      "Shift+Enter runs the cell. Tab indents once you type; Escape leaves the editor.";
+    toolbar.append(hint);
     // The editors (CodeMirror, most of this script's weight) come once Python is ready or the
     // reader reaches for the code, whichever is first: building them earlier slows the start.
     const load = () => this.loadEditors();
@@ -335,6 +351,14 @@ class Page {
     this.status.classList.toggle("dp-failed", failed);
   }
 
+  // Stop is only enabled while something runs. A disabled button loses the focus: hand it to
+  // Run all next to it, so a keyboard user is not thrown back to the top of the page.
+  enableStop(enabled) {
+    const { stop, runAll } = this.buttons;
+    if (!enabled && document.activeElement === stop) runAll.focus();
+    stop.disabled = !enabled;
+  }
+
   // Queue cells and run them one after another. With stopOnError, an unexpected error stops the
   // rest of the queue (a cell marked data-expect="error" does not).
   runCells(cells, { stopOnError = false, focusNext = false } = {}) {
@@ -344,13 +368,14 @@ class Page {
       cell.state = "queued";
       cell.stopOnError = stopOnError;
       cell.cancelled = false;
+      cell.stopped = false;
       this.queue.push(cell);
     }
     if (focusNext) {
       const next = this.cells[cells.at(-1).number]; // numbers are 1-based
       next?.editor?.view.focus();
     }
-    this.buttons.stop.disabled = false;
+    this.enableStop(true);
     if (!this.running) this.drain();
   }
 
@@ -361,13 +386,13 @@ class Page {
       const ok = await this.runOne(cell, kernel);
       this.running = null;
       if (kernel !== this.kernel) return; // stopped by terminate or restarted meanwhile
-      if (ok === false && cell.stopOnError && !cell.expectsError) {
+      if (ok === false && cell.stopOnError && !cell.expectsError && !cell.stopped) {
         for (const rest of this.queue) rest.state = "idle";
         this.queue = [];
         this.setStatus(`Stopped at cell ${cell.number}: it raised an error.`);
       }
     }
-    this.buttons.stop.disabled = true;
+    this.enableStop(false);
   }
 
   // Run one cell; true/false = it ran without/with an error, null = it did not run.
@@ -381,6 +406,7 @@ class Page {
     if (cell.cancelled) return null; // Stop pressed while Python was still loading
     cell.state = "running";
     cell.clearOutput();
+    this.setStatus(`Running cell ${cell.number}…`);
     if (this.firstRun) performance.mark("dp-first-run");
     let first = this.firstRun;
     this.firstRun = false;
@@ -391,6 +417,8 @@ class Page {
     if (kernel !== this.kernel) return null;
     if (reply.error) showEvent(cell.output, { type: "error", traceback: reply.error });
     cell.state = reply.ok ? "done" : "error";
+    const outcome = reply.ok ? "finished" : cell.stopped ? "was stopped" : "raised an error";
+    this.setStatus(`Cell ${cell.number} ${outcome}.`);
     return reply.ok;
   }
 
@@ -407,6 +435,7 @@ class Page {
       running.state = "idle";
       return;
     }
+    running.stopped = true;
     if (this.kernel.interruptPython()) {
       setTimeout(() => {
         if (this.running === running) this.replaceKernel(running, "it did not react to Stop");
@@ -425,7 +454,7 @@ class Page {
       traceback: `Stopped. Python was restarted because ${reason}: earlier cells must be run again.`,
     });
     for (const other of this.cells) if (other !== cell) other.markLost();
-    this.buttons.stop.disabled = true;
+    this.enableStop(false);
     this.startKernel();
   }
 
@@ -435,7 +464,7 @@ class Page {
     this.running = null;
     this.kernel.terminate();
     for (const cell of this.cells) cell.reset();
-    this.buttons.stop.disabled = true;
+    this.enableStop(false);
     this.startKernel();
   }
 }
