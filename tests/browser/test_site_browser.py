@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from a11y_helpers import assert_no_violations, set_scheme
 from expectations import EXPECTED, RICH
 from site_helpers import cell_pages
 
@@ -90,6 +91,9 @@ def test_run_all_finishes_every_cell(context, server, artifacts: Path, path: str
             assert fragment in output_of(page, number), (number, output_of(page, number))
     for number in RICH.get(path, []):
         assert cell(page, number).locator(".dp-cell-output .dp-rich svg").count() >= 1
+    for scheme in ("light", "dark"):  # accessible with every live output in place too
+        set_scheme(page, scheme)
+        assert_no_violations(page, f"/{path} after Run all ({scheme})")
     assert requests.foreign(base) == []
 
 
