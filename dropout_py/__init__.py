@@ -7,6 +7,8 @@ The two engines:
 * :class:`DropoutMLP` — the fast trainer (mini-batches, any depth, inverted dropout, momentum,
   max-norm).
 
+Training that diverges (loss or weights inf or nan) raises :class:`DivergenceError`.
+
 Data: :func:`load_mnist` (fetched and verified on first use). Pictures: :mod:`dropout_py.figures`.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from dropout_py.nn.engine import DivergenceError
 from dropout_py.nn.events import TrainingEvent
 from dropout_py.nn.metrics import Evaluation
 from dropout_py.nn.mlp import DropoutMLP
@@ -34,6 +37,7 @@ _LAZY = {
 
 __all__ = [
     "MNIST",
+    "DivergenceError",
     "DropoutMLP",
     "Evaluation",
     "NeuralNetwork",

@@ -21,11 +21,19 @@ of the epochs asked for, then goes on. The random generator has by then drawn ex
 uninterrupted run draws, so a run stopped mid-epoch and resumed ends with the same weights as an
 uninterrupted run with the same seed. Data of another length starts a fresh epoch instead;
 ``save`` does not store the position (a loaded model starts with a fresh epoch).
+
+**Divergence.** A learning rate far too large (or keep probabilities so small that ``1 / keep``
+overflows) drives the loss and the weights to ``inf`` or ``nan``, after which the network predicts
+nothing. Training stops with a :class:`DivergenceError` at the first step whose loss is not a
+finite number; the weights are checked too, every :data:`CHECK_ROWS` training rows and after
+every epoch (engines that measure no loss per step rely on this alone). Both checks together cost
+about 0.1 % of an epoch (``benchmarks/bench_divergence_check.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from abc import ABC, abstractmethod
@@ -44,8 +52,30 @@ from dropout_py.nn.metrics import Evaluation, confusion_counts
 from dropout_py.nn.serialization import load_model_file, save_npz
 
 EVAL_CHUNK = 10_000  # rows per forward pass when predicting or scoring
+#: Training rows between two checks that the weights are finite (and after every epoch).
+CHECK_ROWS = 10_000
 
 Validation = tuple[np.ndarray, np.ndarray] | None
+
+
+class DivergenceError(ArithmeticError):
+    """Training made the loss or the weights infinite or not a number: the model is unusable.
+
+    Raised by :meth:`Engine.fit_iter` (and so ``fit`` and ``train``) at the step where it shows,
+    and by :meth:`Engine.check_finite`. The weights stay as they are (not finite); build a new
+    model with a smaller learning rate or milder settings.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch under way, counted over the model's life (as in ``history_``).
+    step, steps : int
+        Steps done in that epoch, and its number of steps (0 and 0 outside training).
+    """
+
+    def __init__(self, message: str, *, epoch: int = 0, step: int = 0, steps: int = 0) -> None:
+        super().__init__(message)
+        self.epoch, self.step, self.steps = epoch, step, steps
 
 
 @dataclass
@@ -235,6 +265,7 @@ class Engine(ABC):
         plan: dict[str, Any] | None = None,
     ) -> Iterator[TrainingEvent]:
         """The epoch loop behind :meth:`fit_iter`; ``plan`` goes to ``_plan_epoch``."""
+        unchecked = 0  # training rows since the weights were last checked
         with self._compute_context():
             for epoch in range(1, epochs + 1):
                 position = self.epoch_position_
@@ -242,17 +273,26 @@ class Engine(ABC):
                     position = self.epoch_position_ = self._plan_epoch(len(X), **(plan or {}))
                 steps = len(position.steps)
                 while position.step < steps:
+                    start, end = position.steps[position.step]
                     started = time.perf_counter()
                     loss = self._train_step(X, targets, position)
                     position.seconds += time.perf_counter() - started
                     position.step += 1
                     metrics = {}
                     if loss is not None:
+                        if not math.isfinite(loss):
+                            raise self._divergence(f"the loss of step {position.step} is {loss}")
                         position.losses.append(loss)
                         metrics = {"loss": loss}
+                    unchecked += end - start
+                    if unchecked >= CHECK_ROWS:
+                        self.check_finite()
+                        unchecked = 0
                     yield TrainingEvent(
                         "step", epoch, epochs, position.step, steps, position.seconds, metrics
                     )
+                self.check_finite()
+                unchecked = 0
                 record = self._finish_epoch(position, X, targets, validation, score_train)
                 yield TrainingEvent("epoch", epoch, epochs, steps, steps, position.seconds, record)
 
@@ -273,10 +313,39 @@ class Engine(ABC):
         if validation is not None:
             scored = self._evaluate(*validation)
             record.update(test_loss=scored.loss, test_accuracy=scored.accuracy)
+        for name, value in record.items():
+            if not math.isfinite(value):
+                raise self._divergence(f"the epoch's {name} is {value}")
         self.epoch_position_ = None
         self.epochs_trained_ += 1
         self.history_.append(record)
         return record
+
+    def check_finite(self) -> None:
+        """Raise :class:`DivergenceError` if a weight or bias is infinite or not a number."""
+        name = self._nonfinite_parameter()
+        if name is not None:
+            raise self._divergence(f"the parameters {name} hold inf or nan")
+
+    def _nonfinite_parameter(self) -> str | None:
+        """The name of a parameter holding a value that is not finite (None: all are)."""
+        for name, array in self._arrays().items():
+            if not np.isfinite(array).all():
+                return name
+        return None
+
+    def _divergence(self, what: str) -> DivergenceError:
+        position = self.epoch_position_
+        epoch = self.epochs_trained_ + 1
+        if position is None:
+            return DivergenceError(f"the model has diverged: {what}", epoch=epoch)
+        steps = len(position.steps)
+        return DivergenceError(
+            f"training diverged in epoch {epoch} (step {position.step} of {steps}): {what}",
+            epoch=epoch,
+            step=position.step,
+            steps=steps,
+        )
 
     @abstractmethod
     def _plan_epoch(self, rows: int, **plan: Any) -> EpochPosition:

@@ -609,6 +609,15 @@ class DropoutMLP(Engine):
         shapes.update({f"b{i}": (n_out,) for i, (_, n_out) in enumerate(pairs)})
         return shapes
 
+    def _nonfinite_parameter(self) -> str | None:
+        """One pass over the flat buffer; only when it finds inf or nan, which array holds it."""
+        if np.isfinite(self._params).all():
+            return None
+        for name, array in self._arrays().items():
+            if not np.isfinite(array).all():
+                return name
+        return "of the model"  # pragma: no cover - the buffer holds nothing else
+
     def _set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         self.weights_ = [arrays[f"W{i}"] for i in range(len(self._W))]
         self.biases_ = [arrays[f"b{i}"] for i in range(len(self._b))]

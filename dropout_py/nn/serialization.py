@@ -84,7 +84,9 @@ def save_npz(
     """Write ``arrays`` and their ``config`` to ``path`` atomically; return the path.
 
     The file gets the permissions a new file gets (``0o666`` minus the umask), or keeps those
-    of the file it replaces.
+    of the file it replaces. What loading would refuse is refused here, before anything is
+    written (``ValueError``): parameters that are not finite, more than :data:`MAX_PARAMETERS`
+    of them, settings (with the history) longer than :data:`MAX_CONFIG_CHARS`.
 
     Parameters
     ----------
@@ -98,10 +100,12 @@ def save_npz(
         The learned parameters.
     """
     path = Path(path)
+    text = json.dumps(config, sort_keys=True)
+    _check_loadable(path, text, arrays)
     payload: dict[str, Any] = {
         "__format__": np.array(FORMAT_VERSION),
         "__kind__": np.array(kind),
-        "__config__": np.array(json.dumps(config, sort_keys=True)),
+        "__config__": np.array(text),
         **arrays,
     }
     with replacing(path) as tmp, open(tmp, "xb") as f:
@@ -109,6 +113,27 @@ def save_npz(
         f.flush()
         os.fsync(f.fileno())
     return path
+
+
+def _check_loadable(path: Path, config_text: str, arrays: dict[str, np.ndarray]) -> None:
+    """Raise ``ValueError`` if :func:`load_npz` would refuse a file with this content."""
+    if len(config_text) > MAX_CONFIG_CHARS:
+        raise ValueError(
+            f"{path}: the settings and training history take {len(config_text):,} characters; "
+            f"a model file holds at most {MAX_CONFIG_CHARS:,}, so it could not be loaded back"
+        )
+    total = sum(int(np.size(array)) for array in arrays.values())
+    if total > MAX_PARAMETERS:
+        raise ValueError(
+            f"{path}: {total:,} parameters; a model file holds at most {MAX_PARAMETERS:,}, "
+            "so it could not be loaded back"
+        )
+    for name, array in arrays.items():
+        if np.asarray(array).dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(
+                f"{path}: parameter {name!r} holds inf or nan (training diverged?); a model "
+                "file holds finite numbers only, so it could not be loaded back"
+            )
 
 
 def read_kind(path: str | os.PathLike[str]) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
@@ -93,7 +94,8 @@ def run_row(result: Any) -> dict[str, Any]:
     dict
         ``settings`` (without the seed), ``seed``, ``history`` (one dict per epoch),
         ``final`` (accuracies and losses of the final model, epochs done, whether it stopped
-        early), ``seconds`` (training and per-epoch scoring) and ``seconds_per_epoch``.
+        early, and only if training diverged ``diverged``: what happened, the scores then being
+        None), ``seconds`` (training and per-epoch scoring) and ``seconds_per_epoch``.
     """
     summary = result.summary()
     settings = dict(summary["settings"])
@@ -103,6 +105,8 @@ def run_row(result: Any) -> dict[str, Any]:
         for key in ("train_accuracy", "test_accuracy", "train_loss", "test_loss", "epochs")
     }
     final["stopped_early"] = summary["stopped_early"]
+    if summary.get("diverged") is not None:
+        final["diverged"] = summary["diverged"]
     return {
         "settings": settings,
         "seed": seed,
@@ -121,7 +125,7 @@ def append_row(path: str | os.PathLike[str], row: dict[str, Any]) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(row, default=_jsonable, sort_keys=True) + "\n").encode("utf-8")
+    line = (strict_json(row, sort_keys=True) + "\n").encode("utf-8")
     repair(path)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -170,13 +174,33 @@ def repair(path: str | os.PathLike[str]) -> bool:
     return True
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+def strict_json(value: Any, **options: Any) -> str:
+    """``value`` as JSON text any strict parser reads: ``inf`` and ``nan`` become ``null``.
+
+    Python's :func:`json.dumps` writes bare ``NaN`` and ``Infinity``, which are not JSON. Also
+    turns NumPy numbers and arrays, dataclasses, tuples and sets into JSON values; ``options``
+    go to :func:`json.dumps` (e.g. ``sort_keys=True``).
+
+    Examples
+    --------
+    >>> strict_json({"loss": float("nan"), "sizes": (784, 10), "rate": np.float32(0.5)})
+    '{"loss": null, "sizes": [784, 10], "rate": 0.5}'
+    """
+    return json.dumps(_plain(value), allow_nan=False, **options)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` built from dicts, lists, strings, ints, finite floats, booleans and None."""
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str | bool | int):
+        return value
     if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, tuple | set):
-        return list(value)
+        return _plain(value.item())
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return [_plain(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
     raise TypeError(f"cannot store {type(value).__name__} in a results row")
