@@ -2,15 +2,24 @@
 
 Each sub-command is one small function that parses nothing itself: :func:`build_parser` owns the
 options, the ``_cmd_*`` functions call the library, and :func:`main` turns a user's mistake
-(:class:`ValueError`, a missing file, an unavailable data source) into one line on stderr and exit
-status 2 instead of a traceback; warnings (e.g. a data folder that could not be used) are one
-line each too.
+(:class:`ValueError`, a missing file, an unavailable data source, a run too big for memory) into
+one line on stderr instead of a traceback; warnings (e.g. a data folder that could not be used)
+are one line each too.
+
+Before ``train`` loads any data, every setting is checked and named as the user typed it
+(``--keep-hidden``, not ``keep_hidden``), options the chosen engine would ignore are refused, the
+memory the run needs is compared with what the machine has, and every output path is tried.
+
+Exit status: 0 success; 1 training diverged (the loss or weights became inf or nan: nothing
+saved); 2 bad input (options, files, paths, a run that cannot fit in memory; also an output that
+had to be written to a rescue file, named on stderr); 130 interrupted (Ctrl-C: ``train`` still
+scores and saves what it trained so far). A sweep records diverged points as rows and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import secrets
 import sys
 import warnings
@@ -19,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from dropout_py.figures._figure import Figure
     from dropout_py.nn.events import TrainingEvent
     from dropout_py.run.experiment import RunResult, RunSettings
     from dropout_py.run.progress import ProgressBar
@@ -140,9 +150,15 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_train)
 
 
+def _option(field: str) -> str:
+    """The option of a :class:`RunSettings` field: ``keep_hidden`` → ``--keep-hidden``."""
+    return "--" + field.replace("_", "-")
+
+
 def _settings_from(args: argparse.Namespace) -> RunSettings:
-    """Preset or engine defaults, then every option the user gave."""
-    from dropout_py.run.experiment import FAST_ONLY, PRESETS, TUTORIAL_ONLY, RunSettings
+    """Preset or engine defaults, then every option the user gave; all checked, by option name."""
+    from dropout_py.run.checks import check_settings, unused_settings
+    from dropout_py.run.experiment import PRESETS, RunSettings
 
     if args.preset:
         settings = PRESETS[args.preset]
@@ -157,25 +173,49 @@ def _settings_from(args: argparse.Namespace) -> RunSettings:
         for dest, field in _SETTING_OPTIONS.items()
         if getattr(args, dest) is not None
     }
-    other = {"fast": TUTORIAL_ONLY, "tutorial": FAST_ONLY}[settings.engine]
-    for field in given:
-        if field in other:
-            option = "--" + field.replace("_", "-")
-            raise ValueError(f"{option} does not apply to the {settings.engine} engine")
     if "hidden" in given:
         given["hidden"] = tuple(given["hidden"])
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    return settings.replace(**given, seed=seed)
+    settings = settings.replace(**given, seed=seed)
+    unused_settings(settings, given, name=_option)
+    check_settings(settings, name=_option)
+    return settings
+
+
+_PLOTS = ("learning-curves.svg", "confusion-matrix.svg")
+
+
+def _check_outputs(args: argparse.Namespace, settings: RunSettings) -> None:
+    """Try every place ``train`` will write, and whether a saved model could be loaded back."""
+    from dropout_py.run.memory import model_bytes
+    from dropout_py.run.outputs import check_file, check_folder, check_model_file
+
+    try:
+        if args.save is not None:
+            check_model_file(settings)
+            check_file(args.save, needs_bytes=model_bytes(settings) + 2**20)
+    except ValueError as exc:
+        raise ValueError(f"--save: {exc}") from None
+    try:
+        if args.plot is not None:
+            check_folder(args.plot, _PLOTS)
+    except ValueError as exc:
+        raise ValueError(f"--plot: {exc}") from None
+    if args.json and sys.stdout is None:
+        raise ValueError("--json: the standard output is closed")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from dropout_py.data.mnist import load_mnist
     from dropout_py.run.experiment import build_model, run
+    from dropout_py.run.memory import check_fits
 
     settings = _settings_from(args)
-    model = build_model(settings)  # bad settings fail here, before any download
-    if args.plot:
-        Path(args.plot).mkdir(parents=True, exist_ok=True)
+    _check_outputs(args, settings)
+    check_fits(settings, name="--hidden")
+    model = build_model(settings)  # everything above fails before any download
     bars = None if args.quiet else _ProgressBars()
     try:
         data = load_mnist(data_dir=args.data_dir, progress=bars)
@@ -183,31 +223,117 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if bars is not None:
             bars.close()
     progress = None if args.quiet else _TrainingProgress()
-    result = run(settings, data, model=model, on_event=progress)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence says it
+        result = run(settings, data, model=model, on_event=progress)
     if progress is not None:
         progress.close()
-    saved = [result.model.save(args.save)] if args.save else []
-    if args.plot:
-        saved += _write_plots(result, Path(args.plot))
+    if result.diverged is not None:
+        return _report_divergence(args, result)
+    saved, problems = _write_outputs(args, result)
     if args.json:
         summary = result.summary()
         summary["files"] = [str(p) for p in saved]
-        print(json.dumps(summary))
+        problems += _print_json(summary, "summary.json")
     else:
         _print_summary(result, saved)
-    return 130 if result.stopped_early else 0
+    for problem in problems:
+        print(f"dropout-py train: error: {problem}", file=sys.stderr)
+    if result.stopped_early:
+        where = "nothing saved"
+        if args.save is not None:
+            where = f"the model trained so far is in {saved[0]}"
+        print(
+            f"dropout-py train: interrupted after {len(result.history)} of "
+            f"{settings.epochs} epochs; {where}",
+            file=sys.stderr,
+        )
+        return 130
+    return 2 if problems else 0
 
 
-def _write_plots(result: RunResult, folder: Path) -> list[Path]:
+def _report_divergence(args: argparse.Namespace, result: RunResult) -> int:
+    """Say that training diverged (and print the JSON summary, nulls for the scores): exit 1."""
+    print(
+        f"dropout-py train: error: {result.diverged}. Nothing was saved; try a smaller "
+        "--learning-rate (or milder --momentum, --keep-input, --keep-hidden)",
+        file=sys.stderr,
+    )
+    if args.json:
+        summary = result.summary()
+        summary["files"] = []
+        for problem in _print_json(summary, "summary.json"):
+            print(f"dropout-py train: error: {problem}", file=sys.stderr)
+    return 1
+
+
+def _write_outputs(args: argparse.Namespace, result: RunResult) -> tuple[list[Path], list[str]]:
+    """Write the model and plots where asked; what cannot go there goes to a rescue file.
+
+    Returns the files written and, for every output that had to be rescued, a line saying where.
+    """
+    from dropout_py.run.outputs import rescue_path
+
+    writers: list[tuple[str, Path, Callable[[Path], Path]]] = []
+    if args.save is not None:
+        writers.append(("--save", Path(args.save), result.model.save))
+    if args.plot is not None:
+        folder = Path(args.plot)
+        for name, figure in zip(_PLOTS, _figures(result), strict=True):
+            writers.append(("--plot", folder / name, _saver(figure)))
+    saved, problems = [], []
+    for option, target, write in writers:
+        try:
+            saved.append(write(target))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            rescue = rescue_path(target.name)
+            try:
+                saved.append(write(rescue))
+            except OSError as again:
+                raise OSError(
+                    f"{option}: cannot write {target} ({reason}), nor {rescue} "
+                    f"({again.strerror or again}); the result is lost"
+                ) from None
+            problems.append(f"{option}: cannot write {target} ({reason}); it is in {rescue}")
+    return saved, problems
+
+
+def _saver(figure: Figure) -> Callable[[Path], Path]:
+    """``figure.save``, creating the folder first (``--plot`` may name a new one)."""
+
+    def save(path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return figure.save(path)
+
+    return save
+
+
+def _print_json(summary: dict, rescue_name: str) -> list[str]:
+    """Print ``summary`` as one line of strict JSON; if stdout fails, write it to a rescue file."""
+    from dropout_py.run.outputs import rescue_path
+    from dropout_py.run.results import strict_json
+
+    text = strict_json(summary)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except (OSError, AttributeError) as exc:  # AttributeError: no stdout at all
+        _detach_stdout()
+        rescue = rescue_path(rescue_name)
+        rescue.write_text(text + "\n", encoding="utf-8")
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return [f"--json: cannot write to the standard output ({reason}); the JSON is in {rescue}"]
+    return []
+
+
+def _figures(result: RunResult) -> list[Figure]:
+    """The learning curves and the test set's confusion matrix, in the order of ``_PLOTS``."""
     from dropout_py import figures
 
     label = f"{result.settings.engine} engine"
     curves = figures.learning_curves({label: result.history}, title="Learning curves")
     confusion = figures.confusion_matrix(result.test.confusion, title="Test set confusion matrix")
-    return [
-        curves.save(folder / "learning-curves.svg"),
-        confusion.save(folder / "confusion-matrix.svg"),
-    ]
+    return [curves, confusion]
 
 
 def _describe(settings: RunSettings) -> str:
@@ -289,6 +415,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from dropout_py.data.mnist import load_mnist
     from dropout_py.nn.models import load_model
     from dropout_py.run.experiment import score
+    from dropout_py.run.results import strict_json
 
     model = load_model(args.model)
     data = load_mnist(data_dir=args.data_dir)
@@ -296,7 +423,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     wrong = result.n_samples - int(result.confusion.trace())
     if args.json:
         print(
-            json.dumps(
+            strict_json(
                 {
                     "model": type(model).__name__,
                     "test_accuracy": result.accuracy,
@@ -349,7 +476,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from dropout_py.run.progress import ProgressBar
     from dropout_py.run.sweep import load_grid, pending, run_sweep
 
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     grids = [load_grid(path) for path in args.grids]  # every grid is checked before any run
+    if not args.dry_run:
+        for grid in grids:
+            _check_sweep_outputs(grid, args)
+    status = 0
     for grid in grids:
         if args.dry_run:
             todo = len(pending(grid, args.results))
@@ -361,7 +494,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             nonlocal bar
             if bar is None:
                 bar = ProgressBar(f"sweep {grid.name}", total, unit="points")
-            last = f"last: test {row['final']['test_accuracy']:.4f}" if row else ""
+            last = ""
+            if row and "diverged" in row["final"]:
+                last = "last: diverged"
+            elif row:
+                last = f"last: test {row['final']['test_accuracy']:.4f}"
             bar.update(done, suffix=last)
 
         try:
@@ -384,11 +521,39 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         finally:
             if bar is not None:
                 bar.close()
+        diverged = f" ({outcome.diverged} diverged: null scores)" if outcome.diverged else ""
         print(
-            f"{grid.name}: {outcome.ran} points run, {outcome.skipped} already done "
+            f"{grid.name}: {outcome.ran} points run{diverged}, {outcome.skipped} already done "
             f"-> {outcome.path}"
         )
-    return 0
+        if outcome.rescued is not None:
+            print(
+                f"dropout-py sweep: error: --results: cannot write {outcome.path}; the rows of "
+                f"this run are in {outcome.rescued}",
+                file=sys.stderr,
+            )
+            status = 2
+    return status
+
+
+def _check_sweep_outputs(grid: Grid, args: argparse.Namespace) -> None:
+    """Before any point runs: the results file can be written, each point fits in memory."""
+    from dropout_py.run.memory import available_bytes, check_fits
+    from dropout_py.run.outputs import check_folder
+
+    path = grid.results_path(args.results)
+    try:
+        check_folder(path.parent, [path.name])
+    except ValueError as exc:
+        raise ValueError(f"--results: {exc}") from None
+    if args.scheduler:  # the points run on other machines
+        return
+    room = available_bytes()
+    if room is None:
+        return
+    for point in grid.points:
+        where = f"{grid.path}: {point.label or 'the grid'} (seed {point.settings.seed}): hidden"
+        check_fits(point.settings, available=room // args.jobs, name=where)
 
 
 # --- fetch / export-web (data layer) --------------------------------------------------------
@@ -486,21 +651,54 @@ def _warning_printer(command: str) -> Callable[..., None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit status."""
+    """Run the command line; return the process exit status (see the module notes)."""
     from dropout_py.data.fetch import DataDirWarning
+    from dropout_py.run.outputs import OutputWarning
 
     args = build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", DataDirWarning)  # shown, never raised
+            warnings.simplefilter("always", OutputWarning)
             warnings.showwarning = _warning_printer(args.command)
-            return int(args.func(args) or 0)
+            status = int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("dropout-py: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"dropout-py {args.command}: error: out of memory{detail}", file=sys.stderr)
+        return 2
     except (ValueError, OSError, ImportError) as exc:
+        if isinstance(exc, BrokenPipeError):  # stdout's reader went away
+            _detach_stdout()  # so that the final flush does not fail again
+            exc = OSError(f"cannot write to the standard output ({exc.strerror})")
         print(f"dropout-py {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+    except OSError as exc:
+        _detach_stdout()
+        print(
+            f"dropout-py {args.command}: error: cannot write to the standard output "
+            f"({exc.strerror or exc})",
+            file=sys.stderr,
+        )
+        return 2
+    return status
+
+
+def _detach_stdout() -> None:
+    """Point the standard output at the null device, so Python's final flush cannot fail."""
+    if sys.stdout is None:
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (e.g. captured in tests)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import dropout_py.data.fetch
+from dropout_py import load_model
 from dropout_py.cli import main
 
 
@@ -106,27 +107,41 @@ def test_human_summary_save_plot_and_evaluate(tiny, capsys, tmp_path):
     assert np.array(result["confusion"]).sum() == 20
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (
-            ("--engine", "tutorial", "--batch-size", "5"),
-            "--batch-size does not apply to the tutorial",
-        ),
-        (("--bias", "1"), "--bias does not apply to the fast engine"),
-        (("--keep-input", "1.5"), "keep_input must be in (0, 1], got 1.5"),
-        (("--engine", "tutorial", "--hidden", "5", "5"), "exactly one hidden layer"),
-        (("--preset", "chapter", "--engine", "fast"), "--preset chapter uses the tutorial engine"),
-        (("--train-size", "0"), "train_size must be between 1 and 60000, got 0"),
-        (("--learning-rate", "-1"), "learning_rate must be a positive number, got -1.0"),
-        (("--epochs", "0"), "epochs must be a positive integer, got 0"),
-        (("--engine", "tutorial", "--mask", "partition"), "--mask does not apply to the tutorial"),
-    ],
-)
-def test_bad_options_give_one_line_and_status_2(tiny, capsys, args, message):
-    status, out, err = run_cli(capsys, "train", "--data-dir", tiny, "--quiet", *args)
+BAD_OPTIONS = [
+    (("--engine", "tutorial", "--batch-size", "5"), "--batch-size does not apply to the tutorial"),
+    (("--bias", "1"), "--bias does not apply to the fast engine"),
+    (("--keep-input", "1.5"), "--keep-input must be in (0, 1], got 1.5"),
+    (("--engine", "tutorial", "--keep-hidden", "1.5"), "--keep-hidden must be in (0, 1], got 1.5"),
+    (("--engine", "tutorial", "--hidden", "5", "5"), "--hidden: the tutorial engine has exactly"),
+    (("--preset", "chapter", "--engine", "fast"), "--preset chapter uses the tutorial engine"),
+    (("--train-size", "0"), "--train-size must be between 1 and 60000, got 0"),
+    (("--learning-rate", "-1"), "--learning-rate must be a positive number, got -1.0"),
+    (("--epochs", "0"), "--epochs must be a positive integer, got 0"),
+    (("--epochs", "-1"), "--epochs must be a positive integer, got -1"),
+    (("--engine", "tutorial", "--epochs", "0"), "--epochs must be a positive integer, got 0"),
+    (("--engine", "tutorial", "--epochs", "-1"), "--epochs must be a positive integer, got -1"),
+    (("--engine", "tutorial", "--mask", "partition"), "--mask does not apply to the tutorial"),
+    (("--engine", "tutorial", "--dtype", "float64"), "--dtype does not apply to the tutorial"),
+    (("--preset", "chapter", "--dtype", "float32"), "--dtype does not apply to the tutorial"),
+    (("--partitions", "5"), "--partitions does not apply to per-example masks"),
+    (("--seed", "-1"), "--seed must be a whole number >= 0, got -1"),
+    (("--momentum", "nan"), "--momentum must be in [0, 1), got nan"),
+    (("--lr-decay", "0"), "--lr-decay must be in (0, 1], got 0.0"),
+    (("--max-norm", "inf"), "--max-norm must be a positive number, got inf"),
+    (("--hidden", "0"), "--hidden must be one or more positive whole numbers, got 0"),
+    (("--engine", "tutorial", "--bias", "nan"), "--bias must be a finite number, got nan"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_OPTIONS)
+def test_bad_options_give_one_line_and_status_2_before_any_data(
+    mnist_env, capsys, tmp_path, args, message
+):
+    """Named as typed, and checked first: the data folder here is empty and goes unread."""
+    empty = tmp_path / "no-data"
+    status, out, err = run_cli(capsys, "train", "--data-dir", empty, "--quiet", *args)
     assert status == 2 and out == ""
-    assert err.startswith("dropout-py train: error: ") and message in err
+    assert err.startswith("dropout-py train: error: ") and message in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
@@ -156,3 +171,41 @@ def test_the_installed_entry_points_run():
             [*command, "train", "--help"], capture_output=True, text=True, check=True
         )
         assert "--keep-hidden" in done.stdout and "--preset" in done.stdout
+
+
+def test_outputs_that_fail_after_training_are_rescued_not_lost(tiny, capsys, tmp_path, monkeypatch):
+    """The folders exist when training starts and are gone when it ends (a USB stick pulled)."""
+    import shutil
+
+    import dropout_py.run.experiment as experiment
+
+    out = tmp_path / "stick"
+    (out / "plots").mkdir(parents=True)
+    real_run = experiment.run
+
+    def run_then_unplug(*args, **kwargs):
+        result = real_run(*args, **kwargs)
+        shutil.rmtree(out)
+        out.write_text("the folder is now a file")  # so --plot cannot recreate it either
+        return result
+
+    monkeypatch.setattr(experiment, "run", run_then_unplug)
+    status, stdout, err = run_cli(
+        capsys, "train", "--data-dir", tiny, "--hidden", 8, "--epochs", 2, "--seed", 4,
+        "--save", out / "model.npz", "--plot", out / "plots", "--json", "--quiet",
+    )  # fmt: skip
+    assert status == 2 and "Traceback" not in err
+    rescued = sorted((tmp_path / "cache" / "rescued").iterdir())  # mnist_env's cache
+    assert [p.name.split("-", 3)[-1] for p in rescued] == [
+        "confusion-matrix.svg",
+        "learning-curves.svg",
+        "model.npz",
+    ]
+    assert f"--save: cannot write {out / 'model.npz'}" in err and str(rescued[2]) in err
+    assert err.count("--plot: cannot write") == 2
+    summary = json.loads(stdout)
+    assert summary["files"] == [str(rescued[2]), str(rescued[1]), str(rescued[0])]
+    model = load_model(rescued[2])
+    assert model.epochs_trained_ == 2
+    assert model.score(model.prepare(np.zeros((1, 784), np.uint8)), [0]).n_samples == 1
+    ET.parse(rescued[0])

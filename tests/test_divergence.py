@@ -1,6 +1,7 @@
 """Training that diverges stops with DivergenceError; nothing non-finite is saved or written."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -9,7 +10,9 @@ import dropout_py
 import dropout_py.nn.engine as engine
 import dropout_py.nn.serialization as serialization
 from dropout_py import DivergenceError, DropoutMLP, NeuralNetwork, load_model
-from dropout_py.run.results import append_row, read_rows, strict_json
+from dropout_py.data.mnist import MNIST
+from dropout_py.run.experiment import RunSettings, run
+from dropout_py.run.results import append_row, read_rows, run_row, strict_json
 
 # numpy warns of the overflow that the divergence check then reports
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -107,6 +110,32 @@ def test_check_costs_nothing_when_training_is_fine():
     X, y = data()
     DropoutMLP((4, 8, 2), learning_rate=2.0, seed=0).fit(X, y, epochs=5)
     NeuralNetwork(4, 2, 8, 2.0, seed=0).fit(X, y, epochs=5)
+
+
+@pytest.fixture
+def tiny_mnist():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (60, 784), dtype=np.uint8)
+    labels = rng.integers(0, 10, 60).astype(np.uint8)
+    return MNIST(images[:40], labels[:40], images[40:], labels[40:])
+
+
+def test_run_reports_a_divergence_and_scores_nothing(tiny_mnist):
+    settings = RunSettings(hidden=(8,), epochs=3, learning_rate=1e308, batch_size=10)
+    result = run(settings, tiny_mnist)
+    assert isinstance(result.diverged, DivergenceError) and result.stopped_early
+    assert math.isnan(result.test.accuracy) and result.test.n_samples == 0
+    summary = json.loads(strict_json(result.summary()), parse_constant=refuse_constant)
+    assert summary["diverged"].startswith("training diverged in epoch 1")
+    assert summary["test_accuracy"] is None and summary["train_loss"] is None
+    row = run_row(result)
+    assert row["final"]["diverged"] == summary["diverged"]
+
+
+def test_a_healthy_run_says_it_did_not_diverge(tiny_mnist):
+    result = run(RunSettings(hidden=(8,), epochs=1, batch_size=10), tiny_mnist)
+    assert result.diverged is None and result.summary()["diverged"] is None
+    assert "diverged" not in run_row(result)["final"]
 
 
 def test_results_rows_are_strict_json(tmp_path):

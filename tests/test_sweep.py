@@ -14,6 +14,7 @@ import pytest
 
 import dropout_py.data.fetch
 from dropout_py.cli import main
+from dropout_py.run.outputs import OutputWarning
 from dropout_py.run.results import append_row, read_rows
 from dropout_py.run.sweep import GridError, load_grid, run_sweep
 
@@ -139,6 +140,27 @@ MALFORMED = [
         "grid.toml:",
         id="settings that do not go together",
     ),
+    pytest.param(
+        "seeds = [1]\n[settings]\nengine = 'tutorial'\ndtype = 'float64'\n",
+        "grid.toml:4: settings.dtype: dtype does not apply to the tutorial engine",
+        id="a setting the engine does not read",
+    ),
+    pytest.param(
+        "seeds = [1]\n[settings]\npartitions = 5\n",
+        "grid.toml:3: settings.partitions: partitions does not apply to per-example masks",
+        id="a setting no point uses",
+    ),
+    pytest.param(
+        "seeds = [1]\n[[variant]]\nlabel = 'a'\n[[variant]]\nlabel = 'b'\nengine = 'tutorial'\n"
+        "momentum = 0.5\n",
+        "grid.toml:7: variant.momentum: momentum does not apply to the tutorial engine",
+        id="a variant's setting its engine does not read",
+    ),
+    pytest.param(
+        "seeds = [1]\n[settings]\nepochs = -1\n",
+        "grid.toml:3: settings.epochs: epochs must be a positive integer, got -1",
+        id="negative epochs",
+    ),
     pytest.param("seeds = []\n", "grid.toml:1: seeds: the grid is empty", id="no seeds"),
     pytest.param(
         "seeds = [1]\n[vary]\nepochs = []\n",
@@ -173,6 +195,38 @@ def test_a_malformed_grid_names_line_and_field(tmp_path, text, message):
         load_grid(path)
     assert str(caught.value).startswith(str(tmp_path) + "/"), caught.value
     assert message in str(caught.value), caught.value
+
+
+def test_a_setting_some_points_use_is_fine(tmp_path):
+    """partitions counts the thinned networks of the chapter's scheme; inverted ignores it."""
+    text = "seeds = [1]\n[settings]\npartitions = 4\n[vary]\ndropout = ['inverted', 'chapter']\n"
+    grid = load_grid(write_grid(tmp_path, text))
+    assert {p.settings.partitions for p in grid.points} == {4} and len(grid.points) == 2
+
+
+def test_a_huge_network_is_checked_without_being_built(tmp_path):
+    """Checking a grid allocates nothing: 784-1e8-10 would be 300 GB (MemoryError before)."""
+    grid = load_grid(write_grid(tmp_path, "seeds = [1]\n[settings]\nhidden = [100000000]\n"))
+    assert grid.points[0].settings.hidden == (100_000_000,)
+
+
+def test_rows_go_to_a_rescue_file_when_the_results_file_fails(tiny, tmp_path):
+    grid = load_grid(write_grid(tmp_path, TINY_GRID))
+    results = tmp_path / "results"
+
+    def unplug_after_the_first_row(done, total, row):
+        if done == 1:
+            (results / "tiny.jsonl").unlink()
+            results.rmdir()
+            results.write_text("now a file")
+
+    with pytest.warns(OutputWarning, match="cannot append to .*tiny.jsonl"):
+        outcome = run_sweep(
+            grid, results=results, data_dir=tiny, progress=unplug_after_the_first_row
+        )
+    assert outcome.ran == 6 and outcome.rescued is not None
+    assert outcome.rescued.parent == tmp_path / "cache" / "rescued"
+    assert len(read_rows(outcome.rescued)) == 5  # the first went where it belonged
 
 
 def test_a_malformed_grid_fails_before_any_run(tiny, tmp_path, capsys):

@@ -16,13 +16,26 @@ from typing import Any
 import numpy as np
 
 from dropout_py.data.mnist import MNIST
-from dropout_py.nn.engine import Engine
+from dropout_py.nn.engine import DivergenceError, Engine
 from dropout_py.nn.events import TrainingEvent
 from dropout_py.nn.metrics import Evaluation
 from dropout_py.nn.mlp import DropoutMLP
 from dropout_py.nn.tutorial import NeuralNetwork
+from dropout_py.run import checks
+from dropout_py.run.checks import ENGINES, FAST_ONLY, TUTORIAL_ONLY
 
-ENGINES = ("fast", "tutorial")
+__all__ = [
+    "ENGINES",
+    "FAST_ONLY",
+    "PRESETS",
+    "TUTORIAL_ONLY",
+    "RunResult",
+    "RunSettings",
+    "build_model",
+    "check_settings",
+    "run",
+    "score",
+]
 
 
 @dataclass(frozen=True)
@@ -71,19 +84,6 @@ PRESETS: dict[str, RunSettings] = {
     ),
 }
 
-FAST_ONLY = (
-    "activation",
-    "loss",
-    "batch_size",
-    "momentum",
-    "lr_decay",
-    "max_norm",
-    "dropout",
-    "mask",
-    "scale",
-)
-TUTORIAL_ONLY = ("bias", "backprop")
-
 
 @dataclass
 class RunResult:
@@ -101,8 +101,11 @@ class RunResult:
     seconds_total : float
         Wall-clock time of training and per-epoch scoring.
     stopped_early : bool
-        True if Ctrl-C or ``on_event`` ended the run before its last epoch (the model is what
-        was trained until then).
+        True if Ctrl-C, ``on_event`` or divergence ended the run before its last epoch (the
+        model is what was trained until then).
+    diverged : DivergenceError or None
+        Set if training diverged (the loss or the weights became infinite or nan): the model is
+        unusable and was not scored (``train`` and ``test`` hold nan and no counts).
     """
 
     settings: RunSettings
@@ -112,6 +115,7 @@ class RunResult:
     test: Evaluation
     seconds_total: float
     stopped_early: bool
+    diverged: DivergenceError | None = None
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -119,7 +123,11 @@ class RunResult:
         return float(np.mean([h["seconds"] for h in self.history])) if self.history else 0.0
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-friendly digest: accuracies, timings, settings and the per-epoch history."""
+        """A JSON-friendly digest: accuracies, timings, settings and the per-epoch history.
+
+        After a divergence the scores are nan: write it with
+        :func:`~dropout_py.run.results.strict_json`, which makes them ``null``.
+        """
         return {
             "engine": self.settings.engine,
             "train_accuracy": self.train.accuracy,
@@ -130,27 +138,19 @@ class RunResult:
             "seconds_per_epoch": self.seconds_per_epoch,
             "seconds_total": self.seconds_total,
             "stopped_early": self.stopped_early,
+            "diverged": None if self.diverged is None else str(self.diverged),
             "settings": dataclasses.asdict(self.settings),
             "history": self.history,
         }
 
 
 def check_settings(settings: RunSettings) -> None:
-    """Raise ``ValueError`` for combinations the engines cannot run (before any data loads)."""
-    if settings.engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {settings.engine!r}")
-    if (
-        isinstance(settings.epochs, bool)
-        or not isinstance(settings.epochs, int)
-        or settings.epochs < 1
-    ):
-        raise ValueError(f"epochs must be a positive integer, got {settings.epochs!r}")
-    if settings.train_size is not None and not 1 <= settings.train_size <= 60_000:
-        raise ValueError(f"train_size must be between 1 and 60000, got {settings.train_size}")
-    if settings.engine == "tutorial" and len(settings.hidden) != 1:
-        raise ValueError(
-            f"the tutorial engine has exactly one hidden layer, got hidden={list(settings.hidden)}"
-        )
+    """Raise ``ValueError`` for settings the engines cannot run (before any data loads).
+
+    The messages name the :class:`RunSettings` fields; see :mod:`dropout_py.run.checks` for
+    naming them otherwise and for settings a run would leave unused.
+    """
+    checks.check_settings(settings)
 
 
 def build_model(settings: RunSettings, *, n_inputs: int = 784, n_classes: int = 10) -> Engine:
@@ -215,7 +215,8 @@ def run(
     -------
     RunResult
         Ctrl-C during training, or ``on_event`` asking to stop, ends the run early with
-        ``stopped_early=True``; the model and history so far are kept and scored.
+        ``stopped_early=True``; the model and history so far are kept and scored. A divergence
+        ends it too, with ``diverged`` set and nothing scored.
     """
     n = settings.train_size or len(data.train_images)
     model = model if model is not None else build_model(settings)
@@ -225,6 +226,7 @@ def run(
         train_x, train_y, epochs=settings.epochs, validation_data=(test_x, test_y), score_train=True
     )
     history: list[dict[str, float]] = []
+    diverged = None
     started = time.perf_counter()
     try:
         for event in events:
@@ -234,10 +236,25 @@ def run(
                 break
     except KeyboardInterrupt:
         pass
+    except DivergenceError as exc:
+        diverged = exc
     seconds = time.perf_counter() - started
-    train, test = model.score(train_x, train_y), model.score(test_x, test_y)
+    if diverged is None:
+        try:
+            model.check_finite()  # the steps since the last check, if the loop was left early
+        except DivergenceError as exc:
+            diverged = exc
+    if diverged is None:
+        train, test = model.score(train_x, train_y), model.score(test_x, test_y)
+    else:
+        train = test = _unscored(model.layer_sizes[-1])
     stopped_early = len(history) < settings.epochs
-    return RunResult(settings, model, history, train, test, seconds, stopped_early)
+    return RunResult(settings, model, history, train, test, seconds, stopped_early, diverged)
+
+
+def _unscored(n_classes: int) -> Evaluation:
+    """The scores of a diverged model: none (nan, and no counts)."""
+    return Evaluation(float("nan"), float("nan"), np.zeros((n_classes, n_classes), np.int64))
 
 
 def score(model: Engine, images: np.ndarray, labels: np.ndarray) -> Evaluation:

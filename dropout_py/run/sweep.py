@@ -27,7 +27,15 @@ row per finished point to ``results/<name>.jsonl`` (see :mod:`dropout_py.run.res
     keep_hidden = 0.5
 
 A grid is checked completely before anything runs: an unknown setting, a value of the wrong type
-or out of range, or an empty grid raises :class:`GridError` naming the file, line and field.
+or out of range, a setting no point of the grid uses (``dtype`` for the tutorial engine,
+``partitions`` with per-example masks), or an empty grid raises :class:`GridError` naming the
+file, line and field. The checks are those of the command line
+(:mod:`dropout_py.run.checks`); nothing is allocated to make them.
+
+A point that diverges (its loss or weights become inf or nan) is recorded like any other, with
+its history so far, ``final.diverged`` saying what happened and ``null`` for its scores. If its
+results file cannot be written, rows go to a file in the cache's ``rescued`` folder instead
+(:attr:`SweepOutcome.rescued`), so no finished point is lost.
 
 Joblib and Dask are optional extras (``pip install dropout_py[sweep]`` / ``[cluster]``) and are
 imported only when a sweep needs them; nothing here is used in the browser.
@@ -45,27 +53,23 @@ import re
 import tomllib
 import types
 import typing
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dropout_py.nn._threads import limit_blas_threads
-from dropout_py.run.experiment import RunSettings, build_model, run
+from dropout_py.run.checks import SettingError, check_settings, unused_because
+from dropout_py.run.experiment import RunSettings, run
+from dropout_py.run.outputs import OutputWarning, rescue_path
 from dropout_py.run.results import append_row, git_commit, machine, now, read_rows, run_row
 
 SUBSETS = ("full", "small")
 _TOP_KEYS = ("name", "seeds", "subset", "settings", "vary", "variant")
 _NOT_SETTINGS = ("seed",)  # given by the grid's `seeds`
-# Words in the engines' error messages that name a setting by another name.
-_ALIASES = {
-    "layer size": "hidden",
-    "hidden layer": "hidden",
-    "no_of_hidden_nodes": "hidden",
-    "active_input_percentage": "keep_input",
-    "active_hidden_percentage": "keep_hidden",
-    "no_of_dropout_tests": "partitions",
-}
 
 
 class GridError(ValueError):
@@ -151,6 +155,7 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
     points: list[Point] = []
     seen_labels: set[str] = set()
     labels_of: dict[str, str] = {}
+    unused: dict[tuple[str, str], str | None] = {}  # (table, field) -> why no point used it
     for index, variant in enumerate(variants):
         where = f"variant.{index}"
         label = variant.get("label", "" if len(variants) == 1 else f"variant {index + 1}")
@@ -173,12 +178,19 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
             sources |= {k: "vary" for k in chosen}
             for seed in seeds:
                 settings = _checked_settings(fields, seed, lines, sources, where)
+                for field in fields:
+                    given = (sources[field], field)
+                    if unused.get(given, "") is not None:  # not yet known to be used
+                        unused[given] = unused_because(settings, field)
                 key = point_key(settings, subset)
                 if key in labels_of:
                     other = labels_of[key]
                     raise lines.error(where, "label", f"runs the same settings as {other!r}")
                 labels_of[key] = label
                 points.append(Point(label, settings, key))
+    for (table, field), reason in unused.items():
+        if reason is not None:
+            raise lines.error(table, field, f"{field} does not apply to {reason}")
     return Grid(path, name, subset, tuple(points))
 
 
@@ -319,30 +331,13 @@ def _describe(hint: object) -> str:
 def _checked_settings(
     fields: dict, seed: int, lines: _Lines, sources: dict[str, str], variant: str
 ) -> RunSettings:
-    """Build the point's settings and its model once, so a bad value fails before any run."""
+    """The point's settings, checked (nothing allocated), so a bad value fails before any run."""
     settings = RunSettings(**fields, seed=seed)
     try:
-        if settings.epochs < 1:  # checked by the training loop only, i.e. after the data loads
-            raise ValueError(f"epochs must be at least 1, got {settings.epochs}")
-        build_model(settings)
-    except ValueError as exc:
-        field = _field_named_in(str(exc), fields)
-        table = sources.get(field, variant) if field else variant
-        raise lines.error(table, field or "", str(exc)) from None
+        check_settings(settings)
+    except SettingError as exc:
+        raise lines.error(sources.get(exc.field, variant), exc.field, str(exc)) from None
     return settings
-
-
-def _field_named_in(message: str, fields: dict) -> str | None:
-    names = sorted(
-        (f.name for f in dataclasses.fields(RunSettings)), key=lambda n: (n not in fields, -len(n))
-    )
-    for name in names:
-        if re.search(rf"\b{name}\b", message):
-            return name
-    for words, name in _ALIASES.items():
-        if words in message:
-            return name
-    return None
 
 
 # --- running a grid ------------------------------------------------------------------------
@@ -352,12 +347,18 @@ Progress = Callable[[int, int, dict[str, Any] | None], None]
 
 @dataclass
 class SweepOutcome:
-    """What :func:`run_sweep` did: the file, points already there and points run now."""
+    """What :func:`run_sweep` did: the file, points already there and points run now.
+
+    ``diverged`` counts the points run now whose training diverged (recorded all the same);
+    ``rescued`` is where rows went when the results file could not be written (else None).
+    """
 
     path: Path
     total: int
     skipped: int
     ran: int = 0
+    diverged: int = 0
+    rescued: Path | None = None
 
 
 def pending(grid: Grid, results: str | os.PathLike[str]) -> list[Point]:
@@ -427,11 +428,29 @@ def run_sweep(
         finished = (measure_point(point, data) for point in todo)
     for key, measured in finished:
         row = {"grid": grid.name, "key": key, "label": labels[key], "subset": grid.subset}
-        append_row(path, {**row, **measured, "commit": commit})
+        _append_or_rescue(outcome, {**row, **measured, "commit": commit})
         outcome.ran += 1
+        outcome.diverged += "diverged" in measured["final"]
         if progress is not None:
             progress(outcome.ran, len(todo), measured)
     return outcome
+
+
+def _append_or_rescue(outcome: SweepOutcome, row: dict[str, Any]) -> None:
+    """Append ``row`` to the results file; if that fails, to a rescue file (and warn once)."""
+    if outcome.rescued is None:
+        try:
+            append_row(outcome.path, row)
+            return
+        except OSError as exc:
+            outcome.rescued = rescue_path(outcome.path.name)
+            warnings.warn(
+                f"cannot append to {outcome.path} ({exc.strerror or exc}); this and the next "
+                f"rows go to {outcome.rescued}",
+                OutputWarning,
+                stacklevel=2,
+            )
+    append_row(outcome.rescued, row)
 
 
 def measure_point(point: Point, data: Any) -> tuple[str, dict[str, Any]]:
@@ -440,9 +459,9 @@ def measure_point(point: Point, data: Any) -> tuple[str, dict[str, Any]]:
     BLAS runs on one thread, so a point gives the same numbers to the last digit in this
     process, in a joblib worker or on a Dask worker (sums of many threads come in varying order).
     """
-    with limit_blas_threads(1):
-        result = run(point.settings, data)
-    if result.stopped_early:  # Ctrl-C inside training: never record a half-trained point
+    with limit_blas_threads(1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = run(point.settings, data)  # a divergence is recorded in the row, not warned
+    if result.stopped_early and result.diverged is None:  # Ctrl-C: never record half a point
         raise KeyboardInterrupt
     return point.key, {**run_row(result), "machine": machine(), "finished": now()}
 
