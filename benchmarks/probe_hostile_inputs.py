@@ -1,7 +1,7 @@
 """Feed the CLI and the local server hostile inputs; print exit code, peak memory and message.
 
-Usage: python benchmarks/probe_hostile_inputs.py [--root DIR] [--only model,data,serve,files]
-       [--mem-limit-gb 6] [--json OUT]
+Usage: python benchmarks/probe_hostile_inputs.py [--root DIR]
+       [--only model,data,serve,files,cli] [--mem-limit-gb 6] [--json OUT]
 
 ``--root`` is a checkout of this repository (default: this one), so the same probe measures an
 older version too, e.g. one unpacked with ``git archive <commit> | tar -x -C DIR``. Each CLI
@@ -19,7 +19,12 @@ Cases (the findings of issue #12):
 * serve: ``scripts/serve.py`` asked for a symlink loop, ``/%00``, a 5,000-character path; its
   memory after 30 rebuilds of a 4 MB file; whether it closes an idle connection;
 * files: permissions of saved models under umask 022, overwriting a 0644 model, two threads
-  saving the same figure, a cache holding a killed fetch's leftovers.
+  saving the same figure, a cache holding a killed fetch's leftovers;
+* cli: ``train`` and ``sweep`` with output paths that cannot be written (a folder, a missing
+  folder, a read-only one, stdout on a full disk), settings the engine ignores or checks late,
+  networks too big for memory or for a model file, settings that make training diverge (is
+  the ``--json`` line strict JSON? can ``evaluate`` load the saved model?), and Ctrl-C during
+  ``train --save``. The ``s`` column tells whether an error came before or after training.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -51,33 +57,79 @@ GZ_BOMB_BYTES = 4_000_000_000
 # --- running one case ---------------------------------------------------------------------------
 
 
-def run_case(root: Path, args: list[str], limit_gb: float, env: dict | None = None) -> dict:
-    """Run ``python -m dropout_py ARGS`` from ``root``; exit code, peak MB, seconds, message."""
+def run_case(
+    root: Path,
+    args: list[str],
+    limit_gb: float,
+    env: dict | None = None,
+    stdout: Path | None = None,
+    interrupt_after: str | None = None,
+) -> dict:
+    """Run ``python -m dropout_py ARGS`` from ``root``; exit code, peak MB, seconds, message.
+
+    ``stdout``: a file standing for the standard output (e.g. ``/dev/full``);
+    ``interrupt_after``: send Ctrl-C (SIGINT) once stderr shows this text.
+    """
     limit = int(limit_gb * 2**30)
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    with tempfile.NamedTemporaryFile("r") as stats:
+    with (
+        tempfile.NamedTemporaryFile("r") as stats,
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        open(stdout or os.devnull, "w") as given,
+    ):
         command = ["/usr/bin/time", "-f", "%e %M", "-o", stats.name]
         command += [sys.executable, "-m", "dropout_py", *args]
         environment = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
-        done = subprocess.run(
+        proc = subprocess.Popen(
             command,
-            capture_output=True,
+            stdout=given if stdout else out,
+            stderr=err,
             text=True,
             env=environment,
             preexec_fn=cap,
             cwd=root,
-            check=False,
         )
+        if interrupt_after:
+            while proc.poll() is None:
+                err.seek(0)
+                if interrupt_after in err.read():
+                    time.sleep(0.2)
+                    # to the program /usr/bin/time runs (time itself ignores SIGINT)
+                    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
+                    for child in children.split():
+                        os.kill(int(child), signal.SIGINT)
+                    break
+                time.sleep(0.05)
+        proc.wait()
         seconds, peak_kb = stats.read().split()[-2:]
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read(), err.read()
+    lines = output.strip().splitlines()
     return {
-        "exit": done.returncode,
+        "exit": proc.returncode,
         "peak_mb": round(int(peak_kb) / 1024),
         "seconds": float(seconds),
-        "message": summarize(done.stderr),
+        "message": summarize(errors),
+        "json": strictness(lines[-1]) if "--json" in args and lines and not stdout else "",
     }
+
+
+def strictness(line: str) -> str:
+    """Whether ``line`` parses as JSON that a strict parser accepts (no NaN, no Infinity)."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    try:
+        json.loads(line, parse_constant=refuse)
+    except ValueError as exc:
+        return f"invalid ({exc})"
+    return "strict"
 
 
 def summarize(stderr: str) -> str:
@@ -427,13 +479,67 @@ def files_cases(root: Path, work: Path) -> list[tuple[str, str]]:
     return rows
 
 
+# --- the command line: output paths, settings, memory, divergence, Ctrl-C -----------------------
+
+
+def cli_cases(work: Path) -> dict[str, dict]:
+    """``train``/``sweep`` cases; each a dict of ``run_case`` keyword arguments."""
+    (work / "a-file").write_text("not a folder")
+    train = ["train", "--hidden", "100", "--epochs", "3", "--quiet", "--seed", "1"]
+    quick = ["train", "--hidden", "20", "--epochs", "1", "--train-size", "1000", "--quiet"]
+    grid = work / "huge.toml"
+    grid.write_text("seeds = [1]\n[settings]\nepochs = 1\nhidden = [100000000]\n")
+    small_grid = work / "small.toml"
+    small_grid.write_text("seeds = [1]\n[settings]\nepochs = 1\ntrain_size = 100\n")
+    tutorial = ["--engine", "tutorial"]
+    cases = {
+        "--save DIR (a folder)": [*train, "--save", str(work)],
+        "--save into a missing folder": [*train, "--save", str(work / "missing" / "m.npz")],
+        "--save below a file": [*train, "--save", str(work / "a-file" / "m.npz")],
+        "--save into read-only /sys/fs": [*train, "--save", "/sys/fs/m.npz"],
+        "--plot FILE": [*train, "--plot", str(work / "a-file")],
+        "--plot into read-only /sys/fs": [*train, "--plot", "/sys/fs"],
+        "sweep --results FILE": ["sweep", str(small_grid), "--results", str(work / "a-file")],
+        "tutorial --epochs 0": [*quick, *tutorial, "--epochs", "0"],
+        "tutorial --epochs -1": [*quick, *tutorial, "--epochs", "-1"],
+        "fast --epochs -1": [*quick, "--epochs", "-1"],
+        "tutorial --keep-hidden 1.5": [*quick, *tutorial, "--keep-hidden", "1.5"],
+        "tutorial --dtype float64": [*quick, *tutorial, "--dtype", "float64"],
+        "fast --partitions 5 (per-example masks)": [*quick, "--partitions", "5"],
+        "--hidden 100000000": [*quick, "--hidden", "100000000"],
+        "tutorial --hidden 100000000": [*quick, *tutorial, "--hidden", "100000000"],
+        "--hidden 100000 100000": [*quick, "--hidden", "100000", "100000"],
+        "--hidden 300000": [*quick, "--hidden", "300000"],
+        "sweep, grid hidden = [100000000]": ["sweep", str(grid), "--results", str(work / "r")],
+        "--hidden 130000 --save (10^8+ parameters)": [
+            *quick, "--train-size", "100", "--hidden", "130000", "--save", str(work / "big.npz")
+        ],
+        "--learning-rate 1e308 --json --save": [
+            *quick, "--learning-rate", "1e308", "--json", "--save", str(work / "lr.npz")
+        ],
+        "evaluate that model": ["evaluate", "--model", str(work / "lr.npz")],
+        "--keep-input 1e-300 --json": [*quick, "--keep-input", "1e-300", "--json"],
+        "--loss squared_error --learning-rate 1e308 --json": [
+            *quick, "--loss", "squared_error", "--learning-rate", "1e308", "--json"
+        ],
+    }  # fmt: skip
+    runs = {name: {"args": args} for name, args in cases.items()}
+    runs["--json > /dev/full"] = {"args": [*train, "--json"], "stdout": Path("/dev/full")}
+    runs["Ctrl-C in epoch 2 of train --save"] = {
+        "args": ["train", "--hidden", "100", "--epochs", "20", "--save", str(work / "ctrl-c.npz")],
+        "interrupt_after": "epoch 1/20:",
+    }
+    runs["evaluate the Ctrl-C model"] = {"args": ["evaluate", "--model", str(work / "ctrl-c.npz")]}
+    return runs
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=REPO)
-    parser.add_argument("--only", default="model,data,serve,files")
+    parser.add_argument("--only", default="model,data,serve,files,cli")
     parser.add_argument("--mem-limit-gb", type=float, default=6.0)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args()
@@ -449,13 +555,16 @@ def main() -> None:
                 cases.update(model_files)
         if "data" in only:
             cases.update(data_cases(work, work / "valid-784-100-10-model.npz", bomb_cache))
-        print("| case | exit | peak MB | s | message |\n|---|---|---|---|---|")
-        for name, case_args in cases.items():
-            row = {"case": name, **run_case(args.root, case_args, args.mem_limit_gb)}
+        runs = {name: {"args": case_args} for name, case_args in cases.items()}
+        if "cli" in only:
+            runs.update({f"cli: {name}": run for name, run in cli_cases(work).items()})
+        print("| case | exit | peak MB | s | message | JSON |\n|---|---|---|---|---|---|")
+        for name, run in runs.items():
+            row = {"case": name, **run_case(args.root, limit_gb=args.mem_limit_gb, **run)}
             rows.append(row)
             print(
                 f"| {name} | {row['exit']} | {row['peak_mb']} | {row['seconds']:.1f} | "
-                f"{row['message']} |",
+                f"{row['message']} | {row['json']} |",
                 flush=True,
             )
         extra = []
