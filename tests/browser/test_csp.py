@@ -26,7 +26,7 @@ from scripts import serve, vendor_pyodide
 
 SCRATCH = "thinning/"
 SCIPY_PAGE = "network-class/"  # its first cell imports SciPy: a second Pyodide package loads
-CDN = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
+CDN = vendor_pyodide.CDN_URL  # the one place the Pyodide version is written
 READY_OR_FAILED = ".dp-toolbar[data-runtime=ready], .dp-toolbar[data-runtime=failed]"
 IDLE = (
     "() => !document.querySelector("
