@@ -26,6 +26,7 @@ from dropout_py.figures import (
     confusion_matrix,
     digit_grid,
     learning_curves,
+    line_chart,
     network_diagram,
     network_diagram_from,
     thinned_networks,
@@ -117,6 +118,8 @@ class FakeNetwork(SimpleNamespace):
 
 RUNS = {"no dropout": history(6), "dropout": history(6, 0.5)}
 CM = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+WIDTHS = [50, 100, 200, 400, 800, 1600]
+COSTS = {"fast": (WIDTHS, [0.2, 0.3, 0.5, 1, 2, 4.1]), "peer": (WIDTHS, [0.5, 0.6, 0.9, 1.5, 3, 6])}
 
 BUILDERS = {
     "network": lambda: network_diagram((3, 4, 2), [[1], None, None]),
@@ -133,7 +136,10 @@ BUILDERS = {
     "confusion": lambda: confusion_matrix(CM, labels=["a", "b", "c"]),
     "confusion_normalized": lambda: confusion_matrix(CM, normalize=True),
     "digits": lambda: digit_grid(digits(), [1, 2, 3, 4, 5, 6], [1, 2, 0, 4, 5, 0]),
-}
+    "lines": lambda: line_chart(COSTS, x_label="width", y_label="s", log_x=True, log_y=True),
+    "lines_linear": lambda: line_chart({"a": ([0.3, 1.0, 0.5], [0.9, 0.95, 0.97])},
+                                       x_label="keep", y_label="accuracy", title="keep"),
+}  # fmt: skip
 
 
 # --- every figure ----------------------------------------------------------------------------
@@ -187,6 +193,10 @@ DESCRIBED = {
                   "b predicted as a, 2 times; a predicted as b, once"],
     "digits": ["True labels in reading order: 1, 2, 3, 4, 5, 6.",
                "2 wrong predictions highlighted: image 3: true 3, predicted 0; image 6"],
+    "lines": ["s against width for 2 series (fast, peer); logarithmic x and logarithmic y",
+              "fast: 50: 0.2, 100: 0.3, 200: 0.5, 400: 1, 800: 2, 1600: 4.1.",
+              "peer: 50: 0.5,"],
+    "lines_linear": ["linear x and linear y axis", "a: 0.3: 0.9, 0.5: 0.97, 1: 0.95."],
 }  # fmt: skip
 
 
@@ -563,6 +573,37 @@ def test_nice_ticks():
     assert nice_ticks(3, 3, integer=True).tolist()[0] <= 2
 
 
+# --- line charts -----------------------------------------------------------------------------
+
+
+def test_line_chart_puts_each_point_where_its_log_scale_says():
+    root = parse(line_chart(COSTS, x_label="width", y_label="s", log_x=True, log_y=True,
+                            x_ticks=WIDTHS))  # fmt: skip
+    lines = with_class(root, "dpf-line", "g")
+    assert [g.get("data-series") for g in lines] == ["fast", "peer"]
+    assert [g.get("data-points") for g in lines] == ["6", "6"]
+    coords = [tuple(map(float, p.split())) for p in lines[0][0].get("d")[1:].split("L")]
+    xs, ys = np.array(coords).T
+    assert np.allclose(np.diff(xs), xs[1] - xs[0], atol=0.15)  # doublings: equal steps
+    assert np.all(np.diff(ys) < 0)  # larger values higher up
+    step = (ys[0] - ys[3]) / np.log10(1 / 0.2)  # pixels per decade, from 0.2 to 1
+    assert ys[4] - ys[5] == pytest.approx(step * np.log10(4.1 / 2), abs=0.15)
+    labels = [t.text for t in with_class(root, "dpf-ticks", "g")[0]]
+    assert labels[:4] == ["0.2", "0.5", "1", "2"] and labels[-6:] == list(map(str, WIDTHS))
+
+
+def test_line_chart_sorts_points_by_x_and_log_ticks_cover_the_data():
+    from dropout_py.figures.lines import log_ticks
+
+    assert log_ticks(0.3, 4).tolist() == [0.2, 0.5, 1.0, 2.0, 5.0]
+    assert log_ticks(16, 512).tolist() == [10, 20, 50, 100, 200, 500, 1000]
+    assert log_ticks(1, 1).tolist() == [1.0, 2.0]
+    assert "a: 3: 3." in line_chart({"a": ([3], [3])}, x_label="x", y_label="y", log_x=True,
+                                     log_y=True).caption  # fmt: skip
+    fig = line_chart({"a": ([3, 1, 2], [30, 10, 20])}, x_label="x", y_label="y")
+    assert "a: 1: 10, 2: 20, 3: 30." in fig.caption
+
+
 # --- confusion matrices ----------------------------------------------------------------------
 
 
@@ -726,6 +767,22 @@ INVALID = [
      "labels must have one entry per image (2), got shape (1,)"),
     (digit_grid, (np.zeros((2, 4, 4)),), {"columns": 0},
      "columns must be a positive integer, got 0"),
+    (line_chart, ({},), {"x_label": "x", "y_label": "y"},
+     "series must be a non-empty mapping name -> (xs, ys), got {}"),
+    (line_chart, ({"a": ([1, 2], [1])},), {"x_label": "x", "y_label": "y"},
+     "series 'a' needs as many x as y values (at least one), got 2 and 1"),
+    (line_chart, ({"a": ([1, 2, 3],)},), {"x_label": "x", "y_label": "y"},
+     "series 'a' must be a pair (xs, ys), got 1 items"),
+    (line_chart, ({"a": ([1, 2], ["p", "q"])},), {"x_label": "x", "y_label": "y"},
+     "series 'a' must hold numbers"),
+    (line_chart, ({"a": ([1, np.inf], [1, 2])},), {"x_label": "x", "y_label": "y"},
+     "series 'a' must hold finite numbers only"),
+    (line_chart, ({"a": ([0, 1], [1, 2])},), {"x_label": "x", "y_label": "y", "log_x": True},
+     "series 'a': a logarithmic x axis needs values > 0"),
+    (line_chart, ({"a": ([1, 2], [1, 2])},), {"x_label": "x", "y_label": "y", "x_ticks": [1]},
+     "x_ticks must hold at least two distinct finite values (> 0 on a log axis), got [1]"),
+    (line_chart, ({str(k): ([1], [1]) for k in range(9)},), {"x_label": "x", "y_label": "y"},
+     "at most 8 series fit one chart, got 9"),
     (encode_png, (np.zeros((2, 2)),), {}, "pixels must be uint8, got dtype float64"),
     (encode_png, (np.zeros((2, 2, 2), dtype=np.uint8),), {},
      "pixels must have shape (height, width) or (height, width, 3 or 4), got (2, 2, 2)"),
@@ -780,6 +837,9 @@ GOLDEN_CASES = {
     ),
     "confusion_matrix": lambda: confusion_matrix(CM, title="toy"),
     "digit_grid": lambda: digit_grid(digits(3, side=6), [1, 2, 3], [1, 0, 3], columns=3),
+    "line_chart": lambda: line_chart(
+        COSTS, x_label="hidden units", y_label="seconds", log_x=True, log_y=True, x_ticks=WIDTHS
+    ),
 }
 
 

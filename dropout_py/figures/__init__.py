@@ -16,6 +16,7 @@ from ._figure import Figure
 from .confusion import confusion_matrix
 from .curves import learning_curves
 from .digits import digit_grid
+from .lines import line_chart
 from .matrix import thinning_steps, weight_matrix
 from .network import network_diagram, network_diagram_from, thinned_networks
 
@@ -24,6 +25,7 @@ __all__ = [
     "confusion_matrix",
     "digit_grid",
     "learning_curves",
+    "line_chart",
     "network_diagram",
     "network_diagram_from",
     "thinned_networks",
