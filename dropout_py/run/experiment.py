@@ -197,6 +197,7 @@ def run(
     *,
     model: Engine | None = None,
     on_event: Callable[[TrainingEvent], bool | None] | None = None,
+    score_train: bool = True,
 ) -> RunResult:
     """Train the model ``settings`` describe on ``data``, scoring train and test every epoch.
 
@@ -210,6 +211,9 @@ def run(
     on_event : callable, optional
         Receives every step and epoch event (epoch events carry the epoch's record); returning
         ``True`` stops the run after that event.
+    score_train : bool
+        Score the whole training set after every epoch too (``train_loss``,
+        ``train_accuracy`` in the history); the final model is scored on both sets either way.
 
     Returns
     -------
@@ -223,7 +227,11 @@ def run(
     train_x, train_y = model.prepare(data.train_images[:n]), data.train_labels[:n]
     test_x, test_y = model.prepare(data.test_images), data.test_labels
     events = model.fit_iter(
-        train_x, train_y, epochs=settings.epochs, validation_data=(test_x, test_y), score_train=True
+        train_x,
+        train_y,
+        epochs=settings.epochs,
+        validation_data=(test_x, test_y),
+        score_train=score_train,
     )
     history: list[dict[str, float]] = []
     diverged = None
