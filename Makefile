@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 WEB_SERVERS := /usr/sbin/nginx /usr/bin/caddy  # stock static servers the hosting tests run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-web lint format test test-fast site serve bench bench-lean bench-goals bench-stretch bench-site bench-hosting experiments readme train fetch clean
+.PHONY: help setup setup-web lint format test test-fast site serve bench bench-lean bench-peers bench-goals bench-stretch bench-site bench-hosting experiments readme train fetch clean
 JOBS ?= 2
 
 help: ## list the targets
@@ -82,11 +82,19 @@ bench: setup ## speed, accuracy and memory of both engines, MNIST loading, figur
 bench-lean: setup ## the fast engine beside a lean numpy loop, every configuration (results/engine_vs_lean.jsonl)
 	$(PY) benchmarks/bench_lean.py
 
+# Peers come from the optional extra: `.venv/bin/pip install -e '.[peers]'`. torch must be a CPU
+# build; where pip would take PyPI's CUDA build, first `pip install torch==2.13.0 --index-url
+# https://download.pytorch.org/whl/cpu`.
+bench-peers: setup ## both engines beside PyTorch and scikit-learn (if installed), cost vs width and batch
+	$(PY) benchmarks/bench_peers.py
+
 bench-goals: setup ## the accuracy goals: chapter presets, 20-epoch fast run, dropout on 3,000 images
 	$(PY) benchmarks/bench_engines.py --suite goals
 
-bench-stretch: setup ## deep ReLU net with dropout and max-norm, 30 minutes
-	$(PY) benchmarks/bench_engines.py --suite stretch --minutes 30
+MINUTES ?= 60
+CLOCK ?= cpu
+bench-stretch: setup ## the paper check: deep ReLU net, dropout, max-norm, for MINUTES (60) of CLOCK (cpu) time
+	$(PY) benchmarks/bench_engines.py --suite stretch --minutes $(MINUTES) --budget-clock $(CLOCK)
 
 experiments: setup ## run every grid in experiments/ into results/ (resumes; JOBS=2 processes)
 	$(VENV)/bin/dropout-py sweep experiments/*.toml -j $(JOBS)
