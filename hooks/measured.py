@@ -6,6 +6,8 @@ Two kinds of placeholder, outside ```` ```python ```` blocks:
   ``hooks/quoted.py`` says. In running text it becomes ``<span class="dp-measured">`` with a
   tooltip naming what it is and its file; inside another fenced block (e.g. ```` ```text ````)
   it is replaced by the plain value.
+* ``{{ figure.speed_width }}``: a figure drawn from the results files (a registry entry marked
+  ``html``), alone on its line: it becomes the figure's ``<figure>`` markup (SVG and caption).
 * ``{{ cell(2, "test (\\S+)") }}``: a number a cell of this page printed. After the cells ran
   (``hooks/cells.py`` must come first in ``mkdocs.yml``), the regular expression is searched in
   the text output of cell 2 (counting from 1); its first group (or the whole match) is put in
@@ -97,18 +99,23 @@ def substitute(markdown: str, where: str, results: Any = None) -> tuple[str, lis
             out.append(line)
             continue
 
-        def replace(match: re.Match, in_fence: bool = fence is not None) -> str:
+        def replace(match: re.Match, in_fence: bool = fence is not None, line: str = line) -> str:
             body = match.group(1).strip()
             try:
                 if NAME.fullmatch(body):
                     quote = numbers.NUMBERS.get(body)
+                    figure = quote is not None and quote.html
+                    if figure and (in_fence or line.strip() != match.group(0)):
+                        raise ValueError("a figure must stand alone on its line, outside blocks")
                     try:
                         value = numbers.render(body, results)
                     except numbers.MissingResult as exc:
                         if quote is None or os.environ.get(MISSING_ENV) != "mark":
                             raise
                         log.info("%s: %s not measured yet (%s)", where, body, exc)
-                        value = "(not measured)"
+                        value = "<p>(not measured)</p>" if figure else "(not measured)"
+                    if figure:
+                        return value
                     if in_fence:
                         return value
                     title = html.escape(f"{quote.about} (results/{quote.file})", quote=True)

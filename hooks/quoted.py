@@ -76,6 +76,7 @@ class Quote:
     file: str
     about: str  # what the number is, shown as the rendered span's tooltip
     derive: Callable[[Results], str]
+    html: bool = False  # a figure: derive returns markup, put in the page as it is
 
     def render(self, results: Results) -> str:
         return self.derive(results)
@@ -304,6 +305,297 @@ def _site_mib(visit: str, scipy: bool | None) -> Callable[[Results], str]:
     return derive
 
 
+# --- the peers: benchmarks/bench_peers.py (make bench-peers) ---------------------------------
+
+PEERS = "bench-peers.jsonl"
+PEER_NAMES = {"pytorch": "PyTorch", "scikit-learn": "scikit-learn"}
+
+
+def _latest_run(r: Results, file: str, **where: Any) -> dict[str, dict]:
+    """The rows of the latest run that matched ``where``, by name (one table, one run)."""
+    return {row["name"]: row for row in r.rows(file, **where)}
+
+
+def _peer(r: Results, framework: str, dtype: str, batch: int, hidden: int = 100) -> dict:
+    rows = _latest_run(r, PEERS, part="compare")
+    name = f"{framework}/{dtype}/h{hidden}/b{batch}"
+    if name not in rows:
+        raise MissingResult(f"results/{PEERS}: the latest compare run has no row {name!r}")
+    return rows[name]
+
+
+def _cpu(row: dict) -> float:
+    return row["metrics"]["cpu_seconds_per_epoch"]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
+def _peer_cpu(framework: str, dtype: str, batch: int) -> Callable[[Results], str]:
+    return lambda r: _seconds(_cpu(_peer(r, framework, dtype, batch)))
+
+
+def _peer_accuracy(framework: str, dtype: str, batch: int) -> Callable[[Results], str]:
+    return lambda r: f"{_peer(r, framework, dtype, batch)['metrics']['test_accuracy']:.4f}"
+
+
+COMPARED = [(dtype, batch) for dtype in ("float32", "float64") for batch in (32, 128)]
+
+
+def _peer_ratios(peer: str) -> Callable[[Results], str]:
+    """How many times the fast engine's CPU time per epoch the peer needs, over every config."""
+
+    def derive(r: Results) -> str:
+        ratios = [
+            _cpu(_peer(r, peer, dtype, batch)) / _cpu(_peer(r, "fast", dtype, batch))
+            for dtype, batch in COMPARED
+        ]
+        claim(
+            min(ratios) > 1,
+            f"the fast engine needs less CPU time per epoch than {PEER_NAMES[peer]} in every "
+            "configuration measured",
+        )
+        return value_range(ratios, ".1f")
+
+    return derive
+
+
+def _wall_over_cpu(r: Results) -> str:
+    rows = _latest_run(r, PEERS, part="compare").values()
+    ratios = [row["metrics"]["seconds_per_epoch"] / _cpu(row) for row in rows]
+    return value_range(ratios, ".1f")
+
+
+def _tutorial_vs_fast(r: Results) -> str:
+    ratio = _cpu(_peer(r, "tutorial", "float64", 1)) / _cpu(_peer(r, "fast", "float64", 32))
+    claim(ratio > 1, "the tutorial engine is slower than the fast engine (float64, batch 32)")
+    return _ratio(ratio)
+
+
+def _peer_versions(r: Results) -> str:
+    row = _peer(r, "fast", "float32", 32)
+    v = row["versions"]
+    if not (v.get("torch") and v.get("scikit-learn")):
+        raise MissingResult(f"results/{PEERS}: the latest run lacks PyTorch or scikit-learn")
+    return f"PyTorch {v['torch']}, scikit-learn {v['scikit-learn']}"
+
+
+def _growth(r: Results, axis: str) -> dict[str, tuple[list[float], list[float]]]:
+    """``{framework: (widths or batches, CPU seconds per epoch)}`` of the latest growth run."""
+    rows = list(_latest_run(r, PEERS, part="growth").values())
+    fixed = {"width": ("batch_size", 128), "batch": ("hidden", 100)}[axis]
+    varied = "hidden" if axis == "width" else "batch_size"
+    series: dict[str, tuple[list[float], list[float]]] = {}
+    for framework in ("fast", "pytorch"):
+        points = sorted(
+            (row["settings"][varied], _cpu(row))
+            for row in rows
+            if row["settings"]["framework"] == framework and row["settings"][fixed[0]] == fixed[1]
+        )
+        if len(points) < 2:
+            raise MissingResult(f"results/{PEERS}: no {axis} sweep of {framework} to draw")
+        label = "fast engine" if framework == "fast" else PEER_NAMES[framework]
+        series[f"{label}, float32"] = ([x for x, _ in points], [y for _, y in points])
+    return series
+
+
+def _growth_factor(axis: str, framework: str) -> Callable[[Results], str]:
+    """Width: cost at the widest / at the narrowest; batch: cost at the smallest / largest."""
+
+    def derive(r: Results) -> str:
+        label = "fast engine" if framework == "fast" else PEER_NAMES[framework]
+        xs, ys = _growth_points(r, axis, framework)
+        if axis == "width":
+            factor = ys[-1] / ys[0]
+            claim(
+                1 < factor < xs[-1] / xs[0],
+                f"{xs[-1] / xs[0]:g} times the hidden units cost more, but less than "
+                f"{xs[-1] / xs[0]:g} times the time ({label})",
+            )
+        else:
+            factor = ys[0] / ys[-1]
+            claim(factor > 1, f"larger batches make an epoch cheaper ({label})")
+        return _ratio(factor)
+
+    return derive
+
+
+def _growth_points(r: Results, axis: str, framework: str) -> tuple[list[float], list[float]]:
+    label = "fast engine" if framework == "fast" else PEER_NAMES[framework]
+    return _growth(r, axis)[f"{label}, float32"]
+
+
+def _growth_span(axis: str) -> Callable[[Results], str]:
+    """``"50 to 1,600"``: the smallest and largest width or batch of the fast engine's sweep."""
+
+    def derive(r: Results) -> str:
+        xs, _ = _growth_points(r, axis, "fast")
+        return f"{xs[0]:,} to {xs[-1]:,}"
+
+    return derive
+
+
+def _width_times(r: Results) -> str:
+    xs, _ = _growth_points(r, "width", "fast")
+    return f"{xs[-1] / xs[0]:g}"
+
+
+def _last_doubling(r: Results) -> str:
+    """Cost ratio of the sweep's last step of the width; larger than its first step's."""
+    _, ys = _growth_points(r, "width", "fast")
+    first, last = ys[1] / ys[0], ys[-1] / ys[-2]
+    claim(
+        last > first,
+        "the cost grows more nearly in step with the width at large widths than at small ones",
+    )
+    return _ratio(last)
+
+
+def _batch_accuracy_gap(r: Results) -> str:
+    small, large = (
+        _peer(r, "fast", "float32", batch)["metrics"]["test_accuracy"] for batch in (32, 128)
+    )
+    claim(small > large, "batch 128 reaches less test accuracy than batch 32 in as many epochs")
+    return f"{100 * (small - large):.1f}"
+
+
+def _growth_figure(axis: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        from dropout_py.figures import line_chart
+
+        series = _growth(r, axis)
+        xs = next(iter(series.values()))[0]
+        label = "hidden units (batch 128)" if axis == "width" else "batch size (100 hidden units)"
+        title = (
+            "Cost of an epoch against the hidden width"
+            if axis == "width"
+            else "Cost of an epoch against the batch size"
+        )
+        figure = line_chart(
+            series,
+            x_label=label,
+            y_label="CPU seconds per epoch",
+            log_x=True,
+            log_y=True,
+            x_ticks=xs,
+            title=title,
+        )
+        return figure._repr_html_()
+
+    return derive
+
+
+# --- the browser beside native: benchmarks/bench_site.py --parts epoch ------------------------
+
+
+def _site_epochs(r: Results, where: str, dtype: str) -> list[dict]:
+    return r.rows(SITE, name="epoch", where=where, dtype=dtype)  # MissingResult if none
+
+
+def _site_epoch_median(r: Results, where: str, dtype: str) -> float:
+    return statistics.median(row["seconds"] for row in _site_epochs(r, where, dtype))
+
+
+def _site_epoch_seconds(where: str, dtype: str) -> Callable[[Results], str]:
+    return lambda r: _seconds(_site_epoch_median(r, where, dtype))
+
+
+def _site_epoch_ratio(dtype: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        page, native = (_site_epoch_median(r, where, dtype) for where in ("page", "native"))
+        claim(page > native, f"an epoch ({dtype}) takes longer in the page than natively")
+        return _ratio(page / native)
+
+    return derive
+
+
+def _site_epoch_accuracy(where: str, dtype: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        last = max(_site_epochs(r, where, dtype), key=lambda row: row["epoch"])
+        return f"{last['test_accuracy']:.4f}"
+
+    return derive
+
+
+def _site_epoch_count(r: Results) -> str:
+    return str(max(row["epoch"] for row in _site_epochs(r, "page", "float32")))
+
+
+# --- the paper check: benchmarks/bench_engines.py --suite stretch -----------------------------
+
+STRETCH = "bench-engines-stretch.jsonl"
+
+
+def _stretch(r: Results) -> dict:
+    return need(r.rows(STRETCH, name="deep-relu"), 1, "the stretch run")[0]
+
+
+def _stretch_errors(row: dict) -> list[float]:
+    return [100 * (1 - h["test_accuracy"]) for h in row["history"]]
+
+
+def _stretch_budget(r: Results) -> str:
+    row = _stretch(r)
+    clock = {"cpu": "CPU time", "wall": "wall-clock time"}[row["budget_clock"]]
+    return f"{row['minutes']:g} minutes of {clock}"
+
+
+def _stretch_best(what: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        row = _stretch(r)
+        errors = _stretch_errors(row)
+        if not errors:
+            raise MissingResult(f"results/{STRETCH}: the stretch run finished no epoch")
+        best = min(range(len(errors)), key=errors.__getitem__)
+        if what == "error":
+            return f"{errors[best]:.2f}"
+        if what == "epoch":
+            return str(best + 1)
+        key = "elapsed_cpu_seconds" if row["budget_clock"] == "cpu" else "elapsed_seconds"
+        return _minutes(row["history"][best][key])
+
+    return derive
+
+
+def _stretch_final_error(r: Results) -> str:
+    return f"{100 * (1 - _stretch(r)['final']['test_accuracy']):.2f}"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f}" if seconds < 600 else f"{seconds / 60:.0f}"
+
+
+def _stretch_minutes(key: str) -> Callable[[Results], str]:
+    return lambda r: _minutes(_stretch(r)[key])
+
+
+def _stretch_epoch_seconds(r: Results) -> str:
+    row = _stretch(r)
+    return _seconds(statistics.median(h["cpu_seconds"] for h in row["history"]))
+
+
+def _stretch_figure(r: Results) -> str:
+    from dropout_py.figures import line_chart
+
+    row = _stretch(r)
+    clock = row["budget_clock"]
+    key = "elapsed_cpu_seconds" if clock == "cpu" else "elapsed_seconds"
+    minutes = [h[key] / 60 for h in row["history"]]
+    figure = line_chart(
+        {"784-1024-1024-10 ReLU, dropout, max-norm": (minutes, _stretch_errors(row))},
+        x_label=f"{'CPU' if clock == 'cpu' else 'wall-clock'} minutes since the start",
+        y_label="test error (%)",
+        log_y=True,
+        title="The paper check: test error after every epoch",
+    )
+    return figure._repr_html_()
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 
@@ -322,8 +614,10 @@ def _goal_range(name: str) -> Callable[[Results], str]:
 NUMBERS: dict[str, Quote] = {}
 
 
-def _add(name: str, file: str, about: str, derive: Callable[[Results], str]) -> None:
-    NUMBERS[name] = Quote(file, about, derive)
+def _add(
+    name: str, file: str, about: str, derive: Callable[[Results], str], html: bool = False
+) -> None:
+    NUMBERS[name] = Quote(file, about, derive, html)
 
 
 for _name, _about in (
@@ -398,6 +692,82 @@ _add("site.first_visit_mib_all", SITE, "MiB sent on a first visit, every measure
      _site_mib("first", None))  # fmt: skip
 _add("site.second_visit_mib", SITE, "most MiB sent on a second visit of a page",
      _site_mib("second", None))  # fmt: skip
+
+
+_add("peers.machine", PEERS, "the machine of the peers benchmark",
+     lambda r: describe_machine(_peer(r, "fast", "float32", 32)))  # fmt: skip
+_add("peers.versions", PEERS, "the versions the peers benchmark ran", _peer_versions)
+_add("peers.rounds", PEERS, "rounds (epochs) of the peers comparison",
+     lambda r: str(_peer(r, "fast", "float32", 32)["settings"]["rounds"]))  # fmt: skip
+for _framework in ("fast", "pytorch", "scikit-learn"):
+    for _dtype, _batch in COMPARED:
+        _key = f"peers.{_framework.replace('-', '_')}.{_dtype[5:]}_b{_batch}"
+        _about = f"{_framework}, {_dtype}, batch {_batch}"
+        _add(f"{_key}.cpu", PEERS, f"{_about}: CPU seconds per epoch (median)",
+             _peer_cpu(_framework, _dtype, _batch))  # fmt: skip
+        _add(f"{_key}.accuracy", PEERS, f"{_about}: test accuracy after the last round",
+             _peer_accuracy(_framework, _dtype, _batch))  # fmt: skip
+_add("peers.tutorial.cpu", PEERS, "tutorial engine, per example: CPU seconds per epoch (median)",
+     _peer_cpu("tutorial", "float64", 1))  # fmt: skip
+_add("peers.tutorial.accuracy", PEERS, "tutorial engine: test accuracy after the last round",
+     _peer_accuracy("tutorial", "float64", 1))  # fmt: skip
+_add("peers.tutorial_vs_fast", PEERS, "tutorial engine / fast float64 batch 32, CPU time",
+     _tutorial_vs_fast)  # fmt: skip
+_add("peers.pytorch_ratio", PEERS, "PyTorch / fast engine, CPU time per epoch, every config",
+     _peer_ratios("pytorch"))  # fmt: skip
+_add("peers.sklearn_ratio", PEERS, "scikit-learn / fast engine, CPU time per epoch, every config",
+     _peer_ratios("scikit-learn"))  # fmt: skip
+_add("peers.wall_over_cpu", PEERS, "wall-clock / CPU time per epoch, every configuration",
+     _wall_over_cpu)  # fmt: skip
+for _axis in ("width", "batch"):
+    _add(f"growth.{_axis}_figure", PEERS, f"CPU seconds per epoch against the {_axis}",
+         _growth_figure(_axis), html=True)  # fmt: skip
+    for _framework in ("fast", "pytorch"):
+        _add(f"growth.{_axis}_factor_{_framework}", PEERS,
+             f"{_framework}: cost ratio across the {_axis} sweep",
+             _growth_factor(_axis, _framework))  # fmt: skip
+
+_add("growth.width_span", PEERS, "the hidden widths of the sweep", _growth_span("width"))
+_add("growth.batch_span", PEERS, "the batch sizes of the sweep", _growth_span("batch"))
+_add("growth.width_times", PEERS, "widest / narrowest layer of the sweep", _width_times)
+_add("growth.width_last_step_fast", PEERS, "fast engine: cost ratio of the last width step",
+     _last_doubling)  # fmt: skip
+_add("peers.batch_accuracy_gap", PEERS, "fast float32: batch 32 minus batch 128, test accuracy",
+     _batch_accuracy_gap)  # fmt: skip
+
+for _dtype in ("float32", "float64"):
+    _short = _dtype[5:]
+    for _where in ("page", "native"):
+        _add(f"site.epoch_{_where}_{_short}", SITE,
+             f"one epoch of the fast engine, {_dtype}, {_where} (median seconds)",
+             _site_epoch_seconds(_where, _dtype))  # fmt: skip
+        _add(f"site.epoch_{_where}_{_short}_accuracy", SITE,
+             f"test accuracy after the last epoch, {_dtype}, {_where}",
+             _site_epoch_accuracy(_where, _dtype))  # fmt: skip
+    _add(f"site.epoch_ratio_{_short}", SITE, f"page / native seconds per epoch, {_dtype}",
+         _site_epoch_ratio(_dtype))  # fmt: skip
+_add("site.epochs", SITE, "epochs per place and dtype in the browser benchmark", _site_epoch_count)
+
+_add("stretch.budget", STRETCH, "the time budget of the paper check", _stretch_budget)
+_add("stretch.epochs", STRETCH, "epochs the paper check finished within its budget",
+     lambda r: str(_stretch(r)["final"]["epochs"]))  # fmt: skip
+_add("stretch.final_error", STRETCH, "test error (%) of the model when the budget ran out",
+     _stretch_final_error)  # fmt: skip
+_add("stretch.best_error", STRETCH, "lowest test error (%) after any epoch",
+     _stretch_best("error"))  # fmt: skip
+_add("stretch.best_epoch", STRETCH, "the epoch of the lowest test error", _stretch_best("epoch"))
+_add("stretch.best_minutes", STRETCH, "minutes (budget clock) until the lowest test error",
+     _stretch_best("minutes"))  # fmt: skip
+_add("stretch.wall_minutes", STRETCH, "wall-clock minutes of the whole run",
+     _stretch_minutes("elapsed_seconds"))  # fmt: skip
+_add("stretch.cpu_minutes", STRETCH, "CPU minutes of the whole run",
+     _stretch_minutes("elapsed_cpu_seconds"))  # fmt: skip
+_add("stretch.epoch_cpu_seconds", STRETCH, "CPU seconds per epoch (median)",
+     _stretch_epoch_seconds)  # fmt: skip
+_add("stretch.machine", STRETCH, "the machine of the paper check",
+     lambda r: describe_machine(_stretch(r)))  # fmt: skip
+_add("stretch.figure", STRETCH, "test error after every epoch of the paper check",
+     _stretch_figure, html=True)  # fmt: skip
 
 
 def render(name: str, results: Results | None = None) -> str:

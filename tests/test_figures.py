@@ -592,6 +592,16 @@ def test_line_chart_puts_each_point_where_its_log_scale_says():
     assert labels[:4] == ["0.2", "0.5", "1", "2"] and labels[-6:] == list(map(str, WIDTHS))
 
 
+def test_a_long_series_gets_a_dozen_markers_and_a_summary():
+    xs = np.arange(1, 201)
+    fig = line_chart({"run": (xs, 5 / np.sqrt(xs))}, x_label="minutes", y_label="error")
+    assert "run: 200 points from 1: 5 to 200: 0.3536; lowest 0.3536 at 200, highest 5 at 1." in (
+        fig.caption
+    )
+    line = with_class(parse(fig), "dpf-line", "g")[0]
+    assert line[0].get("d").count("L") == 199 and line[1].get("d").count("M") == 12
+
+
 def test_line_chart_sorts_points_by_x_and_log_ticks_cover_the_data():
     from dropout_py.figures.lines import log_ticks
 

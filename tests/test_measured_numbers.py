@@ -98,7 +98,9 @@ ALLOWED = {
     "1×": ("the speed-up of the reference engine against itself, by definition", r"tutorial"),
     "0.9318": ("the chapter's published train accuracy, quoted as such", r"chapter"),
     "0.9296": ("the chapter's published test accuracy, quoted as such", r"chapter"),
-    "1.25 %": ("Srivastava et al.'s published error (dropout, ReLU)", r"Srivastava|paper"),
+    "1.60 %": ("Srivastava et al.'s published error (standard net)", r"Srivastava|paper|standard"),
+    "1.35 %": ("Srivastava et al.'s published error (logistic)", r"Srivastava|paper|logist"),
+    "1.25 %": ("Srivastava et al.'s published error (dropout, ReLU)", r"Srivastava|paper|ReLU"),
     "1.06 %": ("Srivastava et al.'s published error (with max-norm)", r"Srivastava|paper|max-norm"),
 }
 MEASURE = re.compile(
@@ -247,3 +249,59 @@ def test_a_cell_quote_the_cell_did_not_print_fails():
     text, quotes = measured.substitute('{{ cell(3, "x") }}', "p.md")
     with pytest.raises(PluginError, match="the page has 2 cells"):
         measured.fill_cell_quotes(PAGE_HTML.format(text), quotes, "p.md")
+
+
+def stretch_row(errors=(2.0, 1.5, 1.6), clock="cpu", minutes=5):
+    history = [
+        {"epoch": k + 1, "test_accuracy": 1 - e / 100, "cpu_seconds": 50.0,
+         "elapsed_cpu_seconds": 60.0 * (k + 1), "elapsed_seconds": 90.0 * (k + 1)}
+        for k, e in enumerate(errors)
+    ]  # fmt: skip
+    return {
+        "name": "deep-relu", "run_id": "2026-01-01", "budget_clock": clock, "minutes": minutes,
+        "history": history, "final": {"test_accuracy": 1 - errors[-1] / 100,
+                                      "epochs": len(errors)},
+        "elapsed_seconds": 300.0, "elapsed_cpu_seconds": 200.0,
+    }  # fmt: skip
+
+
+def test_the_paper_check_reads_its_budget_and_errors_from_the_row(tmp_path):
+    write_rows(tmp_path, "bench-engines-stretch.jsonl", [stretch_row()])
+    results = quoted.Results(tmp_path)
+    assert quoted.render("stretch.budget", results) == "5 minutes of CPU time"
+    assert quoted.render("stretch.final_error", results) == "1.60"
+    assert quoted.render("stretch.best_error", results) == "1.50"
+    assert quoted.render("stretch.best_epoch", results) == "2"
+    assert quoted.render("stretch.best_minutes", results) == "2.0"  # CPU: the budget clock
+    write_rows(tmp_path, "bench-engines-stretch.jsonl", [stretch_row(clock="wall", minutes=60)])
+    results = quoted.Results(tmp_path)
+    assert quoted.render("stretch.budget", results) == "60 minutes of wall-clock time"
+    assert quoted.render("stretch.best_minutes", results) == "3.0"
+
+
+def test_a_figure_becomes_its_markup_and_must_stand_alone(tmp_path):
+    write_rows(tmp_path, "bench-engines-stretch.jsonl", [stretch_row()])
+    results = quoted.Results(tmp_path)
+    text, _ = measured.substitute("Curve:\n\n{{ stretch.figure }}\n", "p.md", results)
+    assert text.startswith('Curve:\n\n<figure class="dpf-figure"') and "</svg>" in text
+    assert "1: 2, 2: 1.5, 3: 1.6." in text  # every point in the description
+    with pytest.raises(PluginError, match="a figure must stand alone on its line"):
+        measured.substitute("Curve: {{ stretch.figure }}\n", "p.md", results)
+    with pytest.raises(PluginError, match="a figure must stand alone on its line"):
+        measured.substitute("```text\n{{ stretch.figure }}\n```\n", "p.md", results)
+
+
+def test_a_ratio_claim_fails_when_the_peer_is_faster(tmp_path):
+    def row(framework, dtype, batch, cpu):
+        return {"part": "compare", "name": f"{framework}/{dtype}/h100/b{batch}",
+                "run_id": "2026-01-01", "metrics": {"cpu_seconds_per_epoch": cpu}}  # fmt: skip
+
+    rows = [row(f, d, b, 1.0) for f in ("fast", "pytorch") for d, b in quoted.COMPARED]
+    write_rows(tmp_path, "bench-peers.jsonl", rows)
+    with pytest.raises(quoted.MissingResult, match="less CPU time per epoch than PyTorch"):
+        quoted.render("peers.pytorch_ratio", quoted.Results(tmp_path))
+    rows[0]["metrics"]["cpu_seconds_per_epoch"] = 0.5  # fast, float32, batch 32
+    rows = [r if not r["name"].startswith("pytorch") else
+            {**r, "metrics": {"cpu_seconds_per_epoch": 2.0}} for r in rows]  # fmt: skip
+    write_rows(tmp_path, "bench-peers.jsonl", rows)
+    assert quoted.render("peers.pytorch_ratio", quoted.Results(tmp_path)) == "2.0–4.0"

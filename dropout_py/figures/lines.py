@@ -1,9 +1,11 @@
 """A line chart of y against x for a few named series, on linear or logarithmic axes.
 
 Made for measurements that are not per epoch: seconds per epoch against the hidden width or the
-batch size, accuracy against a keep probability. Each series is a ``<path>`` with a marker on
-every point (colour and marker shape per series, as in the learning curves); the description
-lists every point, so a reader who cannot see the chart still gets all the numbers.
+batch size, accuracy against a keep probability, test error against elapsed time. Each series is
+a ``<path>`` with markers (colour and marker shape per series, as in the learning curves) on
+every point, or on about a dozen of them for long series. The description lists every point of
+a short series, so a reader who cannot see the chart still gets all the numbers, and the first,
+last, lowest and highest point of a long one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ._svg import el, group, text
 from .curves import _marker, _tick_text, nice_ticks
 
 _WIDTH, _HEIGHT = 460.0, 230.0
+_LISTED = 12  # a series with more points gets markers on about this many, and a summary
 _MARGIN = {"left": 58.0, "right": 16.0, "top": 26.0, "bottom": 40.0}
 
 Points = tuple[np.ndarray, np.ndarray]
@@ -146,7 +149,9 @@ def _axes(
 def _line(xs: np.ndarray, ys: np.ndarray, k: int, name: str) -> str:
     role = _svg.RUN_ROLES[k]
     d = "M" + "L".join(f"{_svg.num(x)} {_svg.num(y)}" for x, y in zip(xs, ys, strict=True))
-    marks = "".join(_marker(k, float(x), float(y)) for x, y in zip(xs, ys, strict=True))
+    step = max(1, -(-len(xs) // _LISTED))
+    picked = zip(xs[::step], ys[::step], strict=True)
+    marks = "".join(_marker(k, float(x), float(y)) for x, y in picked)
     pen = {"fill": "none", "stroke_width": "1.8", "stroke_linejoin": "round"}
     line = el("path", d=d, **pen, **_svg.paint(stroke=role))
     dots = el("path", d=marks, stroke_width="1.2", **_svg.paint(fill=role, stroke=role))
@@ -177,8 +182,16 @@ def _describe(series: dict[str, Points], labels: tuple[str, str], logs: tuple[bo
         f"{' and '.join(scales)} axis."
     ]
     for name, (xs, ys) in series.items():
-        points = ", ".join(f"{x:.4g}: {y:.4g}" for x, y in zip(xs, ys, strict=True))
-        parts.append(f"{name}: {points}.")
+        if len(xs) <= _LISTED:
+            points = ", ".join(f"{x:.4g}: {y:.4g}" for x, y in zip(xs, ys, strict=True))
+            parts.append(f"{name}: {points}.")
+            continue
+        low, high = int(np.argmin(ys)), int(np.argmax(ys))
+        parts.append(
+            f"{name}: {len(xs)} points from {xs[0]:.4g}: {ys[0]:.4g} to {xs[-1]:.4g}: "
+            f"{ys[-1]:.4g}; lowest {ys[low]:.4g} at {xs[low]:.4g}, highest {ys[high]:.4g} at "
+            f"{xs[high]:.4g}."
+        )
     return " ".join(parts)
 
 
@@ -212,7 +225,8 @@ def line_chart(
     Returns
     -------
     Figure
-        Its description lists every point of every series.
+        Its description lists every point of a series of up to twelve points, and the first,
+        last, lowest and highest point of a longer one.
 
     Raises
     ------
