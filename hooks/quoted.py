@@ -562,6 +562,33 @@ def _stretch_best(what: str) -> Callable[[Results], str]:
     return derive
 
 
+def _stretch_recipe(r: Results) -> str:
+    """The paper check's network and training settings in words, from its row."""
+    s = _stretch(r)["settings"]
+    units = {"relu": "ReLU", "sigmoid": "sigmoid"}[s["activation"]]
+    return (
+        f"{'-'.join(map(str, [784, *s['hidden'], 10]))} with {units} units, dropout keeping "
+        f"inputs with probability {s['keep_input']:g} and hidden units with "
+        f"{s['keep_hidden']:g}, max-norm {s['max_norm']:g} on every unit's incoming weights, "
+        f"momentum {s['momentum']:g}, a learning rate of {s['learning_rate']:g} multiplied by "
+        f"{s['lr_decay']:g} after every epoch, batches of {s['batch_size']}, {s['dtype']}"
+    )
+
+
+def _stretch_command(r: Results) -> str:
+    """``dropout-py train ...`` for the same network and as many epochs as the run finished."""
+    row = _stretch(r)
+    s = row["settings"]
+    return (
+        f"dropout-py train --hidden {' '.join(map(str, s['hidden']))} "
+        f"--activation {s['activation']} --keep-input {s['keep_input']:g} "
+        f"--keep-hidden {s['keep_hidden']:g} \\\n    --max-norm {s['max_norm']:g} "
+        f"--momentum {s['momentum']:g} --learning-rate {s['learning_rate']:g} "
+        f"--lr-decay {s['lr_decay']:g} --batch-size {s['batch_size']} \\\n    "
+        f"--dtype {s['dtype']} --epochs {row['final']['epochs']} --seed {row['seed']}"
+    )
+
+
 def _stretch_final_error(r: Results) -> str:
     return f"{100 * (1 - _stretch(r)['final']['test_accuracy']):.2f}"
 
@@ -751,6 +778,9 @@ _add("site.epochs", SITE, "epochs per place and dtype in the browser benchmark",
 _add("stretch.budget", STRETCH, "the time budget of the paper check", _stretch_budget)
 _add("stretch.epochs", STRETCH, "epochs the paper check finished within its budget",
      lambda r: str(_stretch(r)["final"]["epochs"]))  # fmt: skip
+_add("stretch.recipe", STRETCH, "the paper check's network and settings", _stretch_recipe)
+_add("stretch.command", STRETCH, "the paper check's network from the command line",
+     _stretch_command)  # fmt: skip
 _add("stretch.final_error", STRETCH, "test error (%) of the model when the budget ran out",
      _stretch_final_error)  # fmt: skip
 _add("stretch.best_error", STRETCH, "lowest test error (%) after any epoch",

@@ -261,7 +261,11 @@ def stretch_row(errors=(2.0, 1.5, 1.6), clock="cpu", minutes=5):
         "name": "deep-relu", "run_id": "2026-01-01", "budget_clock": clock, "minutes": minutes,
         "history": history, "final": {"test_accuracy": 1 - errors[-1] / 100,
                                       "epochs": len(errors)},
-        "elapsed_seconds": 300.0, "elapsed_cpu_seconds": 200.0,
+        "elapsed_seconds": 300.0, "elapsed_cpu_seconds": 200.0, "seed": 7,
+        "settings": {"hidden": [800, 800], "activation": "relu", "keep_input": 0.8,
+                     "keep_hidden": 0.5, "max_norm": 3.0, "momentum": 0.9,
+                     "learning_rate": 0.1, "lr_decay": 0.99, "batch_size": 50,
+                     "dtype": "float64"},
     }  # fmt: skip
 
 
@@ -273,6 +277,10 @@ def test_the_paper_check_reads_its_budget_and_errors_from_the_row(tmp_path):
     assert quoted.render("stretch.best_error", results) == "1.50"
     assert quoted.render("stretch.best_epoch", results) == "2"
     assert quoted.render("stretch.best_minutes", results) == "2.0"  # CPU: the budget clock
+    assert quoted.render("stretch.recipe", results).startswith("784-800-800-10 with ReLU units")
+    command = quoted.render("stretch.command", results)
+    assert "--max-norm 3 --momentum 0.9 --learning-rate 0.1 --lr-decay 0.99" in command
+    assert command.endswith("--dtype float64 --epochs 3 --seed 7")
     write_rows(tmp_path, "bench-engines-stretch.jsonl", [stretch_row(clock="wall", minutes=60)])
     results = quoted.Results(tmp_path)
     assert quoted.render("stretch.budget", results) == "60 minutes of wall-clock time"
