@@ -53,7 +53,7 @@ class EpochTimer:
     ``elapsed_cpu_seconds`` (wall and CPU time since the run began, per-epoch scoring
     included). With ``budget`` seconds on ``clock`` ("wall" or "cpu"), it stops the run at the
     first step after the budget is spent. CPU time counts only what this process ran, so on a
-    shared, oversubscribed machine a CPU budget buys the same training as on an idle one.
+    shared, oversubscribed machine a CPU budget buys about the same training as on an idle one.
     """
 
     def __init__(self, budget: float | None = None, clock: str = "wall", report: bool = False):

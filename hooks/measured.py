@@ -1,12 +1,12 @@
 """MkDocs hook: measured numbers in the prose, rendered at build time, never typed by hand.
 
-Two kinds of placeholder, outside ```` ```python ```` blocks:
+Three kinds of placeholder, outside ```` ```python ```` blocks:
 
 * ``{{ goals.fast20.test }}``: a number from the committed results files, derived as
   ``hooks/quoted.py`` says. In running text it becomes ``<span class="dp-measured">`` with a
   tooltip naming what it is and its file; inside another fenced block (e.g. ```` ```text ````)
   it is replaced by the plain value.
-* ``{{ figure.speed_width }}``: a figure drawn from the results files (a registry entry marked
+* ``{{ growth.width_figure }}``: a figure drawn from the results files (a registry entry marked
   ``html``), alone on its line: it becomes the figure's ``<figure>`` markup (SVG and caption).
 * ``{{ cell(2, "test (\\S+)") }}``: a number a cell of this page printed. After the cells ran
   (``hooks/cells.py`` must come first in ``mkdocs.yml``), the regular expression is searched in
