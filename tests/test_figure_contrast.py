@@ -34,6 +34,7 @@ from dropout_py.figures import (
     confusion_matrix,
     digit_grid,
     learning_curves,
+    line_chart,
     network_diagram,
     network_diagram_from,
     thinned_networks,
@@ -340,6 +341,14 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "steps": lambda: thinning_steps(np.arange(50).reshape(5, 10) - 25, [0, 2], [1, 3, 4]),
     "curves": lambda: learning_curves(
         {f"run {k}": curves_history(5, k / 3) for k in range(8)}, title="eight runs"
+    ),
+    "lines": lambda: line_chart(
+        {f"series {k}": ([1, 10, 100], [k + 1, 2 * k + 3, 5 * k + 9]) for k in range(6)},
+        x_label="width",
+        y_label="seconds",
+        log_x=True,
+        log_y=True,
+        title="six series",
     ),
     "confusion": lambda: confusion_matrix(CM, labels=list("abcd")),
     "confusion_normalized": lambda: confusion_matrix(CM, normalize=True),
