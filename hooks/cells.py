@@ -10,6 +10,11 @@ A cell is a fenced block marked ``run``::
     1 / 0
     ```
 
+A line such as ``keep = 0.5  # slider 0.1..1.0 step 0.1`` declares a live control: a slider
+(or ``# choose a|b|c``, a select) rendered above the cell, which re-runs it in the browser with
+the new value (``hooks/controls.py`` parses them, ``web/controls.js`` runs them); the build runs
+the defaults as written.
+
 Unmarked ``python`` blocks stay ordinary static code. Each page's cells run natively, in order,
 in one fresh namespace (a subprocess running ``web/cell_runtime.py``, the module the browser
 worker uses too); their stdout, stderr, rich results and tracebacks become the cell's static
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import importlib.util
 import json
 import logging
 import os
@@ -40,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from markdown import Markdown
@@ -57,6 +64,17 @@ OUTPUT_SLOT = "<!--dp-cell-output-->"
 CELL_RE = re.compile(r'<div class="dp-cell"[^>]*?data-source="([^"]*)"[^>]*>')
 
 log = logging.getLogger("mkdocs.hooks.cells")
+
+
+def _controls() -> ModuleType:
+    """Import ``hooks/controls.py`` (the hooks folder is not a package)."""
+    if "dp_hooks_controls" not in sys.modules:
+        path = Path(__file__).with_name("controls.py")
+        spec = importlib.util.spec_from_file_location("dp_hooks_controls", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["dp_hooks_controls"]
 
 
 # --- the fence --------------------------------------------------------------------------------
@@ -82,7 +100,12 @@ def validate_fence(
 def format_fence(
     src: str, language: str, class_name: str, options: dict[str, str], md: Markdown, **kwargs: Any
 ) -> str:
-    """Render a cell: highlighted code (static), its source for the page script, an output slot."""
+    """Render a cell: its controls, highlighted code (static), its source, an output slot."""
+    controls = _controls()
+    try:
+        panel = controls.render_controls(controls.parse_controls(src))
+    except controls.ControlError as error:
+        raise SuperFencesException(f"a control of a run cell: {error}") from None
     code = md.preprocessors["fenced_code_block"].highlight(
         src=src, language="python", options={}, md=md, classes=[], id_value="", attrs={}
     )
@@ -91,7 +114,7 @@ def format_fence(
     if "timeout" in options:
         extra += f' data-timeout="{options["timeout"]}"'
     return (
-        f'<div class="dp-cell" data-cell-state="idle"{extra} data-source="{source}">'
+        f'<div class="dp-cell" data-cell-state="idle"{extra} data-source="{source}">{panel}'
         f'<div class="dp-cell-code">{code}</div>'
         f'<div class="dp-cell-output dp-expected">{OUTPUT_SLOT}</div></div>'
     )

@@ -5,10 +5,12 @@
 //     <div class="dp-cell-code">highlighted code</div>
 //     <div class="dp-cell-output dp-expected">outputs computed at build time</div>
 //   </div>
-// and one toolbar per page (.dp-toolbar). This script swaps the static code for an editor, starts
+// and one toolbar per page (.dp-toolbar); a cell with parameters also has its controls
+// (.dp-controls, see controls.js) before its code. This script swaps the static code for an editor, starts
 // the Python worker (worker.js) as soon as the page loads, and runs cells through it in order.
 // Cells share one namespace per page; a page load (or Restart) gives a fresh one.
 
+import { CellControls, parameterEdits } from "./controls.js";
 import { isolate } from "./isolation.js";
 import { explainFailure, JAVASCRIPT_TYPES } from "./served.js";
 import { safeFragment } from "./safe_html.js";
@@ -164,6 +166,7 @@ class Cell {
     this.number = number;
     this.page = page;
     this.original = root.dataset.source;
+    this.source = this.original; // the code while no editor holds it
     this.output = root.querySelector(".dp-cell-output");
     this.output.setAttribute("aria-live", "polite"); // read out once the cell is no longer busy
     this.expected = this.output.innerHTML;
@@ -180,6 +183,20 @@ class Cell {
     this.runButton = run;
     bar.append(run);
     root.querySelector(".dp-cell-code").after(bar);
+    const box = root.querySelector(".dp-controls");
+    this.controls = box ? new CellControls(box, (changes) => page.controlsMoved(this, changes)) : null;
+  }
+
+  // Write new values into the cell's parameter lines; return the names that have no line left.
+  setParameters(changes) {
+    const { edits, missing } = parameterEdits(this.code, changes);
+    if (this.editor) this.editor.edit(edits);
+    else {
+      for (const { from, to, insert } of edits.toReversed()) {
+        this.source = this.source.slice(0, from) + insert + this.source.slice(to);
+      }
+    }
+    return missing;
   }
 
   // Replace the static, highlighted code by an editor holding the same code.
@@ -187,7 +204,7 @@ class Cell {
     const host = document.createElement("div");
     host.className = "dp-editor";
     this.root.querySelector(".dp-cell-code").replaceWith(host);
-    this.editor = createEditor(host, this.original, {
+    this.editor = createEditor(host, this.source, {
       onRun: () => this.page.runCells([this], { focusNext: true }),
       onLeave: () => this.runButton.focus(),
       label: `Python cell ${this.number}`,
@@ -204,7 +221,7 @@ class Cell {
   }
 
   get code() {
-    return this.editor ? this.editor.getCode() : this.original;
+    return this.editor ? this.editor.getCode() : this.source;
   }
 
   get state() {
@@ -222,7 +239,7 @@ class Cell {
   }
 
   clearOutput() {
-    this.output.classList.remove("dp-expected");
+    this.output.classList.remove("dp-expected", "dp-stale");
     this.output.replaceChildren();
   }
 
@@ -237,11 +254,14 @@ class Cell {
   }
 
   reset() {
+    this.source = this.original;
     this.editor?.setCode(this.original);
+    this.controls?.reset();
     // The page's own outputs coming back are nothing new: not read out (live again right after).
     this.output.setAttribute("aria-live", "off");
     setTimeout(() => this.output.setAttribute("aria-live", "polite"));
     this.output.innerHTML = this.expected;
+    this.output.classList.remove("dp-stale");
     this.output.classList.add("dp-expected");
     this.state = "idle";
   }
@@ -384,8 +404,10 @@ class Page {
       const cell = (this.running = this.queue.shift());
       const kernel = this.kernel;
       const ok = await this.runOne(cell, kernel);
+      // Stopped by terminate or restarted meanwhile: whatever replaced the kernel has reset
+      // `running`, and may already have started the next drain.
+      if (kernel !== this.kernel) return;
       this.running = null;
-      if (kernel !== this.kernel) return; // stopped by terminate or restarted meanwhile
       if (ok === false && cell.stopOnError && !cell.expectsError && !cell.stopped) {
         for (const rest of this.queue) rest.state = "idle";
         this.queue = [];
@@ -393,6 +415,42 @@ class Page {
       }
     }
     this.enableStop(false);
+  }
+
+  // A control of `cell` moved: set the new values in its code and run it again at once. A run of
+  // this cell in flight is interrupted and replaced (what it would still print is dropped);
+  // without the interrupt (a page that is not cross-origin isolated) the new run follows it. A
+  // run merely queued reads the code when its turn comes. Only this cell runs (cells with
+  // controls are written to run on their own); the output shown stays until the new run shows
+  // something.
+  controlsMoved(cell, changes) {
+    const missing = cell.setParameters(changes);
+    if (missing.length) {
+      const lines = missing.map((name) => `"${name} = …"`).join(", ");
+      this.setStatus(`Cell ${cell.number} has no line ${lines} left to set: edit its code or press Restart.`);
+      return;
+    }
+    if (this.queue.includes(cell) || (this.running === cell && cell.state !== "running")) return;
+    cell.keepOutput = true;
+    if (this.running === cell) {
+      this.queue.unshift(cell);
+      if (this.kernel.interruptPython()) this.supersede(cell);
+      return;
+    }
+    this.runCells([cell]);
+  }
+
+  // The running `cell` was interrupted to run again: drop the rest of that run; if Python does
+  // not react, restart it and run the cell in the fresh one.
+  supersede(cell) {
+    const run = cell.run;
+    run.superseded = true;
+    setTimeout(() => {
+      if (this.running !== cell || cell.run !== run) return;
+      this.queue = [];
+      this.replaceKernel(cell, "it did not react to the new value");
+      this.controlsMoved(cell, []);
+    }, STOP_GRACE_MS);
   }
 
   // Run one cell; true/false = it ran without/with an error, null = it did not run.
@@ -404,17 +462,26 @@ class Page {
       return null;
     }
     if (cell.cancelled) return null; // Stop pressed while Python was still loading
+    const run = (cell.run = { superseded: false });
     cell.state = "running";
-    cell.clearOutput();
+    let cleared = !cell.keepOutput; // a control's re-run keeps the old output until the new one
+    cell.keepOutput = false;
+    if (cleared) cell.clearOutput();
+    else cell.output.classList.add("dp-stale");
     this.setStatus(`Running cell ${cell.number}…`);
     if (this.firstRun) performance.mark("dp-first-run");
     let first = this.firstRun;
     this.firstRun = false;
-    const reply = await kernel.run(cell.code, cell.number, (event) => {
+    const code = cell.code;
+    cell.controls?.follow(code);
+    const reply = await kernel.run(code, cell.number, (event) => {
+      if (run.superseded) return;
       if (first) (performance.mark("dp-first-output"), (first = false));
+      if (!cleared) (cell.clearOutput(), (cleared = true));
       showEvent(cell.output, event);
     });
-    if (kernel !== this.kernel) return null;
+    if (kernel !== this.kernel || run.superseded) return null;
+    if (!cleared) cell.clearOutput();
     if (reply.error) showEvent(cell.output, { type: "error", traceback: reply.error });
     cell.state = reply.ok ? "done" : "error";
     const outcome = reply.ok ? "finished" : cell.stopped ? "was stopped" : "raised an error";

@@ -37,7 +37,10 @@ document.addEventListener("keydown", () => (lastInput = "keyboard"), true);
  * @param {{onRun: () => void, onLeave: () => void, label: string, describedBy?: string}} options
  *   onRun is called on Shift+Enter, onLeave on Escape; label names the editor for screen
  *   readers and describedBy is the id of a text that explains these keys.
- * @returns {{view: EditorView, getCode: () => string, setCode: (code: string) => void}}
+ * @returns {{view: EditorView, getCode: () => string, setCode: (code: string) => void,
+ *   edit: (changes: {from: number, to: number, insert: string}[]) => void}}
+ *   edit changes parts of the code (offsets in the current code), keeping the rest, the cursor
+ *   and the undo history.
  */
 export function createEditor(parent, code, { onRun, onLeave, label, describedBy }) {
   const runKey = { key: "Shift-Enter", preventDefault: true, run: () => (onRun(), true) };
@@ -73,5 +76,6 @@ export function createEditor(parent, code, { onRun, onLeave, label, describedBy 
     view,
     getCode: () => view.state.doc.toString(),
     setCode: (text) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } }),
+    edit: (changes) => view.dispatch({ changes }),
   };
 }
