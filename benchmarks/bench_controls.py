@@ -7,9 +7,10 @@ On the thinned-network explorable of "What dropout does" (the cell with the ``ke
 once Python is ready: one warm-up move down (its first run imports the figure code), then
 ``--moves`` moves by keyboard, ArrowRight and ArrowLeft in turn (0.4 and 0.5). Each move is
 timed inside the page from the slider's ``keydown`` to the animation frame after the new figure
-(an ``<svg>`` not there before) entered the cell's output: the debounce, substituting the value
-in the code, the run in the Python worker and drawing the figure. Every request the browser
-makes is recorded; any beyond the local server is reported (and fails the goal).
+(an ``<svg>`` not there before) entered the cell's output: substituting the value in the code
+(a single move is not delayed by the debounce), the run in the Python worker and drawing the
+figure. Every request the browser makes is recorded; any beyond the local server is reported
+(and fails the goal). Each row records the load average: the machine may be shared.
 
 Printed: every move, the median, and whether the median meets the goal (at most 300 ms). Each
 move is appended as a row to ``results/bench-controls.jsonl``, with the warm-up move marked.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -112,6 +114,7 @@ def main() -> None:
         "commit": git_commit(),
         "machine": machine(),
         "browser": CHROMIUM,
+        "load_average": [round(x, 1) for x in os.getloadavg()],  # the machine may be shared
     }
     serve = _serve_module()
     with serve.serving(args.site) as (base, _), sync_playwright() as pw:

@@ -8,10 +8,12 @@
 // disabled; this module enables them.
 //
 // What a move does, defined here and tested in tests/browser/test_controls.py:
-// * the value beside the slider follows at once; after DEBOUNCE_MS without a further move the
-//   cell's code gets the new literal in the declaring line (only the value between `=` and the
-//   comment changes: whatever else the reader edited in the cell stays, and the editor's undo
-//   history has the change), and the cell runs again;
+// * the value beside the slider follows at once, and the cell's code gets the new literal in
+//   the declaring line (only the value between `=` and the comment changes: whatever else the
+//   reader edited in the cell stays, and the editor's undo history has the change), and the
+//   cell runs again. Debounced on both edges: the first move after a rest applies at once (one
+//   key press runs without delay); moves that follow within DEBOUNCE_MS of each other (a drag,
+//   a held key) are applied together once they rest for DEBOUNCE_MS;
 // * a line the reader deleted or renamed cannot be set: nothing runs, the page's status says so;
 // * when the cell runs by other means (Run, Run all), the controls follow the values its code
 //   has, so the controls and the code never disagree about what ran.
@@ -44,8 +46,9 @@ export function sliderLiteral(value, decimals) {
 export class CellControls {
   /**
    * @param {HTMLElement} box the cell's .dp-controls
-   * @param {(changes: {name: string, literal: string}[]) => void} onChange called once the
-   *   controls have rested for DEBOUNCE_MS, with the parameters moved since the last call
+   * @param {(changes: {name: string, literal: string}[]) => void} onChange called with the
+   *   parameters moved since the last call: at the first move after a rest, then once the
+   *   controls have rested for DEBOUNCE_MS
    */
   constructor(box, onChange) {
     this.onChange = onChange;
@@ -70,12 +73,16 @@ export class CellControls {
   move(field) {
     this.show(field, this.literal(field));
     this.moved.add(field);
+    const resting = this.timer === undefined; // no move within the last DEBOUNCE_MS
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), DEBOUNCE_MS);
+    if (resting) this.flush();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, DEBOUNCE_MS);
   }
 
   flush() {
-    clearTimeout(this.timer);
     const changes = [...this.moved].map((field) => ({ name: field.dataset.name, literal: this.literal(field) }));
     this.moved.clear();
     if (changes.length) this.onChange(changes);
@@ -103,6 +110,7 @@ export class CellControls {
   // Back to the page as built (Restart).
   reset() {
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.moved.clear();
     this.fields.forEach((field, i) => {
       field.value = this.defaults[i];

@@ -1,7 +1,7 @@
 """Live controls in the browser: labelled, keyboard and touch operable, re-running their cell.
 
 The page is "What dropout does": cell 2 is the thinned-network explorable (sliders ``keep`` and
-``draw``), cell 3 the MNIST comparison (slider ``keep_hidden``, select ``seed``). What a move
+``draw``), cell 4 the small MNIST comparison (slider ``keep_hidden``, select ``seed``). What a move
 does to the reader's own edits is defined in ``web/controls.js``: only the value in the
 declaring line changes, everything else the reader typed stays and runs; a declaring line the
 reader removed cannot be set, and the page says so instead of running.
@@ -102,14 +102,16 @@ def test_arrow_keys_change_the_value_and_rerun_the_cell(context, server) -> None
     assert page.locator(".dp-status").inner_text() == "Cell 2 finished."
     assert page.evaluate("document.activeElement.dataset.name") == "keep"  # focus stays
 
+    # Two presses in quick succession: the first runs at once, the second (debounced) replaces
+    # that run; what stays is the output for 0.4.
     page.keyboard.press("ArrowLeft")
-    page.keyboard.press("ArrowLeft")  # two presses within the debounce: one run, for 0.4
+    page.keyboard.press("ArrowLeft")
     wait_for_output(page, cell, "kept with p = 0.4")
     assert "keep = 0.4  #" in code_of(cell)
     assert numbers(cell)["expected"] == pytest.approx(0.4 * built["full"], abs=1e-3)
 
     # A select by keyboard: the seed of the MNIST comparison sets its line and starts training.
-    comparison = page.locator(".dp-cell").nth(2)
+    comparison = page.locator(".dp-cell").nth(3)
     seed = page.get_by_role("combobox", name="seed")
     seed.focus()
     page.keyboard.press("ArrowDown")
