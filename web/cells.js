@@ -6,8 +6,9 @@
 //     <div class="dp-cell-output dp-expected">outputs computed at build time</div>
 //   </div>
 // and one toolbar per page (.dp-toolbar); a cell with parameters also has its controls
-// (.dp-controls, see controls.js) before its code. This script swaps the static code for an editor, starts
-// the Python worker (worker.js) as soon as the page loads, and runs cells through it in order.
+// (.dp-controls, see controls.js) before its code. This script swaps the static code for an
+// editor, starts the Python worker (worker.js) as soon as the page loads, and runs cells through
+// it in order.
 // Cells share one namespace per page; a page load (or Restart) gives a fresh one.
 
 import { CellControls, parameterEdits } from "./controls.js";
@@ -433,6 +434,7 @@ class Page {
     if (this.queue.includes(cell) || (this.running === cell && cell.state !== "running")) return;
     cell.keepOutput = true;
     if (this.running === cell) {
+      cell.stopped = cell.cancelled = false;
       this.queue.unshift(cell);
       if (this.kernel.interruptPython()) this.supersede(cell);
       return;
@@ -446,7 +448,7 @@ class Page {
     const run = cell.run;
     run.superseded = true;
     setTimeout(() => {
-      if (this.running !== cell || cell.run !== run) return;
+      if (this.running !== cell || cell.run !== run || !run.superseded) return; // or Stop took over
       this.queue = [];
       this.replaceKernel(cell, "it did not react to the new value");
       this.controlsMoved(cell, []);
@@ -493,7 +495,7 @@ class Page {
   // KeyboardInterrupt and keeps its namespace; without it (or if Python does not react, e.g.
   // inside a long C call) the worker is replaced and the namespace is lost.
   stop() {
-    for (const cell of this.queue) cell.state = "idle";
+    for (const cell of this.queue) if (cell !== this.running) cell.state = "idle"; // a control's re-run
     this.queue = [];
     const running = this.running;
     if (!running) return;
@@ -503,6 +505,7 @@ class Page {
       return;
     }
     running.stopped = true;
+    if (running.run) running.run.superseded = false; // Stop wins over a control's replacing run
     if (this.kernel.interruptPython()) {
       setTimeout(() => {
         if (this.running === running) this.replaceKernel(running, "it did not react to Stop");

@@ -158,6 +158,31 @@ def test_a_move_replaces_a_run_in_flight_and_keeps_the_readers_edits(context, se
     assert re.search(r"KeyboardInterrupt|Stopped\. Python was restarted", output.inner_text())
 
 
+def test_stop_right_after_a_replacing_move_stops_everything(context, server) -> None:
+    ctx, _ = context
+    base, _ = server
+    page = open_page(ctx, base)
+    cell = explorable(page)
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nwhile True: pass")
+    keep = page.get_by_role("slider", name=KEEP)
+    keep.press("ArrowRight")
+    cell.locator(".dp-cell-output", has_text="kept with p = 0.6").wait_for()
+    keep.press("ArrowRight")  # replaces the endless run...
+    page.get_by_role("button", name="Stop", exact=True).click()  # ...and is stopped at once
+    page.wait_for_function(
+        "() => !document.querySelector('.dp-cell[data-cell-state=queued], "
+        ".dp-cell[data-cell-state=running]')"
+    )
+    assert cell.get_attribute("data-cell-state") == "error"
+    assert page.get_by_role("button", name="Stop", exact=True).is_disabled()
+    text = cell.locator(".dp-cell-output").inner_text()
+    assert re.search(r"KeyboardInterrupt|Stopped\. Python was restarted", text)
+    page.wait_for_timeout(2_500)  # past the grace period: nothing starts again on its own
+    assert cell.get_attribute("data-cell-state") == "error"
+
+
 def test_a_removed_parameter_line_is_reported_not_run(context, server) -> None:
     ctx, _ = context
     base, _ = server
