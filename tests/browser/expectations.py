@@ -11,7 +11,9 @@ from __future__ import annotations
 
 EXPECTED: dict[str, dict[int, list[str]]] = {
     "dropout/": {
-        2: ["no dropout: train 1.000", "dropout: train"],
+        2: ["expected, p·(w·h):      0.605", "mean of 100,000 draws:"],
+        3: ["no dropout: train 1.000", "dropout: train"],
+        4: ["no dropout: test accuracy", "dropout: test accuracy"],
     },
     "thinning/": {
         3: ["identical: True"],
@@ -35,7 +37,7 @@ EXPECTED: dict[str, dict[int, list[str]]] = {
         1: ["training images: (10000, 784) uint8", "[1000 1000 1000"],
         2: ["pixels now from 0.01 to 1.0"],
         3: ["epoch 3:", "test: accuracy 0.8"],
-        6: ["without dropout: test accuracy", "with dropout: test accuracy"],
+        7: ["without dropout: test accuracy", "with dropout: test accuracy"],
     },
     "fast-trainer/": {
         1: ["input at test time, all nodes on: 9.9"],
@@ -46,10 +48,10 @@ EXPECTED: dict[str, dict[int, list[str]]] = {
 
 RICH: dict[str, list[int]] = {
     "": [1],
-    "dropout/": [1, 2],
+    "dropout/": [1, 2, 3, 4],
     "thinning/": [2, 4],
     "numpy-steps/": [4],
     "network-class/": [3],
-    "mnist/": [1, 4, 5],
+    "mnist/": [1, 4, 5, 6],
     "fast-trainer/": [3],
 }
