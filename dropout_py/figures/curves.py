@@ -79,8 +79,10 @@ def _metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
     return names
 
 
-def _series(history: list[Mapping[str, object]], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Epochs and values of one key, skipping entries without a finite value."""
+def _series(
+    history: list[Mapping[str, object]], key: str, x_key: str = "epoch"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (``x_key``, epochs by default) and finite values of one key."""
     xs, ys = [], []
     for k, entry in enumerate(history):
         value = entry.get(key)
@@ -88,10 +90,10 @@ def _series(history: list[Mapping[str, object]], key: str) -> tuple[np.ndarray, 
             continue
         try:
             y = float(value)  # type: ignore[arg-type]
-            x = float(entry.get("epoch", k + 1))  # type: ignore[arg-type]
+            x = float(entry.get(x_key, k + 1))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ValueError(
-                f"{key!r} and 'epoch' must be numbers, got {value!r} in epoch entry {k}"
+                f"{key!r} and {x_key!r} must be numbers, got {value!r} in {x_key} entry {k}"
             ) from None
         if math.isfinite(y) and math.isfinite(x):
             xs.append(x)
@@ -152,7 +154,11 @@ def _points(xs: np.ndarray, ys: np.ndarray) -> str:
 
 
 def _axes(
-    box: tuple[float, float, float, float], xt: np.ndarray, yt: np.ndarray, metric: str
+    box: tuple[float, float, float, float],
+    xt: np.ndarray,
+    yt: np.ndarray,
+    metric: str,
+    x_key: str = "epoch",
 ) -> tuple[list[str], Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
     """Grid, axes, tick labels and titles of one panel; returns elements and the two scales."""
     x0, y0, w, h = box
@@ -179,7 +185,7 @@ def _axes(
         for x, t in zip(sx(xt), _tick_text(xt), strict=True)
     ]
     out.append(group(ticks, font_size=10.5, class_="dpf-ticks"))
-    out.append(text(x0 + w / 2, y0 + h + 32, "epoch", text_anchor="middle", class_="dpf-muted"))
+    out.append(text(x0 + w / 2, y0 + h + 32, x_key, text_anchor="middle", class_="dpf-muted"))
     out.append(text(x0, y0 - 10, metric, font_weight="600"))
     return out, sx, sy
 
@@ -204,7 +210,7 @@ def _line(xs: np.ndarray, ys: np.ndarray, run: int, name: str, split: str, metri
 
 
 def _collect(
-    runs: dict[str, list[Mapping[str, object]]], metrics: tuple[str, ...]
+    runs: dict[str, list[Mapping[str, object]]], metrics: tuple[str, ...], x_key: str = "epoch"
 ) -> dict[str, Series]:
     """``{metric: {(run index, run name, split): (epochs, values)}}``, non-empty series only.
 
@@ -213,7 +219,7 @@ def _collect(
     panels: dict[str, Series] = {}
     for metric in metrics:
         series = {
-            (k, name, split): _series(history, f"{split}_{metric}")
+            (k, name, split): _series(history, f"{split}_{metric}", x_key)
             for k, (name, history) in enumerate(runs.items())
             for split, _ in _SPLITS
         }
@@ -241,13 +247,17 @@ def _best_mark(x: float, y: float, bottom: float, run: int, name: str, metric: s
 
 
 def _panel(
-    metric: str, series: Series, box: tuple[float, float, float, float], mark_best: bool
+    metric: str,
+    series: Series,
+    box: tuple[float, float, float, float],
+    mark_best: bool,
+    x_key: str = "epoch",
 ) -> list[str]:
     all_x = np.concatenate([xy[0] for xy in series.values()])
     all_y = np.concatenate([xy[1] for xy in series.values()])
-    xt = nice_ticks(all_x.min(), all_x.max(), 6, integer=True)
+    xt = nice_ticks(all_x.min(), all_x.max(), 6, integer=x_key == "epoch")
     yt = nice_ticks(all_y.min(), all_y.max(), 5)
-    out, sx, sy = _axes(box, xt, yt, metric)
+    out, sx, sy = _axes(box, xt, yt, metric, x_key)
     for (k, name, split), (xs, ys) in series.items():
         out.append(_line(sx(xs), sy(ys), k, name, split, metric))
     if mark_best:
@@ -260,7 +270,13 @@ def _panel(
 
 
 def _legend(
-    names: list[str], splits: set[str], best: bool, x: float, y: float, width: float
+    names: list[str],
+    splits: set[str],
+    best: bool,
+    x: float,
+    y: float,
+    width: float,
+    x_key: str = "epoch",
 ) -> tuple[list[str], float]:
     """Run swatches (colour + marker), the line styles drawn and the best-epoch mark, wrapped."""
     items: list[tuple[float, str]] = []
@@ -278,7 +294,7 @@ def _legend(
         sample = el("path", d="M0 0h22", **pen)
         items.append((30 + _svg.text_width(label), sample + text(28, 0, label, dy=".35em")))
     if best:
-        label = "best test epoch (ring)"
+        label = f"best test {x_key} (ring)"
         ring = el("circle", cx=11, cy=0, r=5.5, fill="none", stroke="currentColor")
         items.append((30 + _svg.text_width(label), ring + text(28, 0, label, dy=".35em")))
     out, cx, cy = [], x, y
@@ -295,17 +311,21 @@ def _g(value: float) -> str:
 
 
 def _describe(
-    runs: dict[str, list[Mapping[str, object]]], panels: dict[str, Series], splits: set[str]
+    runs: dict[str, list[Mapping[str, object]]],
+    panels: dict[str, Series],
+    splits: set[str],
+    x_key: str = "epoch",
 ) -> str:
     """Runs, panels, line styles, and per run each line's first and last value and best epoch."""
-    epochs = max(len(h) for h in runs.values())
+    count = max(len(h) for h in runs.values())
+    span = f"{count} epochs" if x_key == "epoch" else f"{count} values of {x_key}"
     styles = " and ".join(
         f"{split} {'solid' if dash is None else 'dashed'}"
         for split, dash in _SPLITS
         if split in splits
     )
     parts = [
-        f"Learning curves of {len(runs)} run(s) ({', '.join(runs)}) over up to {epochs} epochs; "
+        f"Learning curves of {len(runs)} run(s) ({', '.join(runs)}) over up to {span}; "
         f"one panel per metric ({', '.join(panels)}); {styles}."
     ]
     for k, name in enumerate(runs):
@@ -319,7 +339,7 @@ def _describe(
                 b = _best(metric, ys)
                 if split == "test" and ys[b] != ys[-1]:
                     word = "lowest" if _lower_is_better(metric) else "highest"
-                    facts[-1] += f" ({word} {_g(ys[b])} at epoch {_g(xs[b])})"
+                    facts[-1] += f" ({word} {_g(ys[b])} at {x_key} {_g(xs[b])})"
         parts.append(f"{name}: {'; '.join(facts) or 'no values'}.")
     return " ".join(parts)
 
@@ -330,6 +350,7 @@ def learning_curves(
     metrics: Sequence[str] | str = ("loss", "accuracy"),
     title: str | None = None,
     mark_best: bool = False,
+    x: str = "epoch",
 ) -> Figure:
     """Draw loss and accuracy per epoch for one or several training runs.
 
@@ -351,6 +372,10 @@ def learning_curves(
         Ring each run's best test value in every panel (the lowest of a metric whose name
         contains ``loss`` or ``error``, the highest of any other) with a dotted line down to
         its epoch.
+    x : str
+        The entry key along the horizontal axis, and its label: ``"epoch"`` by default, or any
+        other number the entries carry, e.g. ``x="keep probability"`` to draw the final train
+        and test accuracy of a sweep against the setting it varied (one entry per value).
 
     Returns
     -------
@@ -372,7 +397,9 @@ def learning_curves(
     """
     checked = _runs(runs)
     wanted = _metrics(metrics)
-    panels = _collect(checked, wanted)
+    if not isinstance(x, str) or not x:
+        raise ValueError(f"x must be the name of an entry key, like 'epoch', got {x!r}")
+    panels = _collect(checked, wanted, x)
     if not panels:
         keys = ", ".join(f"{s}_{m}" for m in wanted for s, _ in _SPLITS)
         raise ValueError(f"no values to plot: no epoch entry has any of {keys}")
@@ -383,12 +410,12 @@ def learning_curves(
     m = _MARGIN
     for p, (metric, series) in enumerate(panels.items()):
         box = (p * panel_w + m["left"], top + m["top"], panel_w - m["left"] - m["right"], _PANEL_H)
-        body += _panel(metric, series, box, mark_best)
+        body += _panel(metric, series, box, mark_best, x)
     legend_y = top + m["top"] + _PANEL_H + m["bottom"] + 16
     best = mark_best and "test" in splits
-    legend, legend_h = _legend(list(checked), splits, best, m["left"], legend_y, width - 60)
+    legend, legend_h = _legend(list(checked), splits, best, m["left"], legend_y, width - 60, x)
     body += legend
     height = legend_y + legend_h
-    name = title or f"Learning curves: {', '.join(panels)} per epoch"
-    desc = _describe(checked, panels, splits)
+    name = title or f"Learning curves: {', '.join(panels)} per {x}"
+    desc = _describe(checked, panels, splits, x)
     return finish(body, kind="learning_curves", title=name, desc=desc, width=width, height=height)
