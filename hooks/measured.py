@@ -13,6 +13,10 @@ Three kinds of placeholder, outside ```` ```python ```` blocks:
   the text output of cell 2 (counting from 1); its first group (or the whole match) is put in
   place, as ``<span class="dp-quoted">``.
 
+A name whose quote is a block (``html=True`` in ``hooks/quoted.py``: a figure drawn from the
+results) must stand on a line of its own, outside any fenced block; its HTML takes that line's
+place after the Markdown conversion.
+
 A name the registry does not know, a results row that is missing, a comparison the prose states
 but the data does not support, a cell that did not print the pattern, or any other ``{{ ... }}``
 left in a page stops ``mkdocs build`` with the page and the placeholder.
@@ -48,6 +52,7 @@ FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
 CELL_START = re.compile(r'<div class="dp-cell"[^>]*data-source="[^"]*"[^>]*>')
 TEXT_OUTPUT = re.compile(r'<pre class="dp-out dp-(?:stdout|stderr|result)"[^>]*>(.*?)</pre>', re.S)
 TOKEN = "DPQUOTE{}QTOKEN"
+BLOCK_TOKEN = "DPBLOCK{}BTOKEN"
 MISSING_ENV = "DROPOUT_PY_MISSING_RESULTS"
 
 log = logging.getLogger("mkdocs.hooks.measured")
@@ -64,6 +69,7 @@ def _numbers() -> ModuleType:
 
 
 _pending: dict[str, list[tuple[int, str, str]]] = {}  # page -> [(cell, pattern, placeholder)]
+_blocks: dict[str, str] = {}  # block token -> the HTML that replaces it
 
 
 def parse_cell_quote(body: str) -> tuple[int, str]:
@@ -104,18 +110,15 @@ def substitute(markdown: str, where: str, results: Any = None) -> tuple[str, lis
             try:
                 if NAME.fullmatch(body):
                     quote = numbers.NUMBERS.get(body)
-                    figure = quote is not None and quote.html
-                    if figure and (in_fence or line.strip() != match.group(0)):
-                        raise ValueError("a figure must stand alone on its line, outside blocks")
+                    if quote is not None and quote.html:
+                        return _block(body, match.group(0), in_fence, line, results)
                     try:
                         value = numbers.render(body, results)
                     except numbers.MissingResult as exc:
                         if quote is None or os.environ.get(MISSING_ENV) != "mark":
                             raise
                         log.info("%s: %s not measured yet (%s)", where, body, exc)
-                        value = "<p>(not measured)</p>" if figure else "(not measured)"
-                    if figure:
-                        return value
+                        value = "(not measured)"
                     if in_fence:
                         return value
                     title = html.escape(f"{quote.about} (results/{quote.file})", quote=True)
@@ -128,6 +131,33 @@ def substitute(markdown: str, where: str, results: Any = None) -> tuple[str, lis
 
         out.append(PLACEHOLDER.sub(replace, line))
     return "".join(out), quotes
+
+
+def _block(name: str, placeholder: str, in_fence: bool, line: str, results: Any) -> str:
+    """Render a block quote now; return the token that stands for it until the HTML is made."""
+    numbers = _numbers()
+    if in_fence or line.strip() != placeholder:
+        raise ValueError(f"{name} is a figure: put it on a line of its own, outside code blocks")
+    try:
+        block = numbers.render(name, results)
+    except numbers.MissingResult as exc:
+        if os.environ.get(MISSING_ENV) != "mark":
+            raise
+        log.info("%s not measured yet (%s)", name, exc)
+        block = "<p>(not measured)</p>"
+    token = BLOCK_TOKEN.format(len(_blocks))
+    _blocks[token] = block
+    return token
+
+
+def fill_blocks(page_html: str, where: str) -> str:
+    """Put each block's HTML in place of its token (and of the paragraph around it)."""
+    for token in re.findall(r"DPBLOCK\d+BTOKEN", page_html):
+        if token not in _blocks:
+            raise PluginError(f"{where}: {token} is not a block this build rendered")
+        block = _blocks[token]
+        page_html = page_html.replace(f"<p>{token}</p>", block).replace(token, block)
+    return page_html
 
 
 def cell_texts(page_html: str) -> list[str]:
@@ -176,6 +206,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Fill in the numbers the page's cells printed (the cells hook has run by now)."""
+    html_text = fill_blocks(html_text, page.file.src_uri)
     quotes = _pending.pop(page.file.src_uri, [])
     if not quotes:
         return html_text

@@ -76,7 +76,7 @@ class Quote:
     file: str
     about: str  # what the number is, shown as the rendered span's tooltip
     derive: Callable[[Results], str]
-    html: bool = False  # a figure: derive returns markup, put in the page as it is
+    html: bool = False  # a block (a figure): HTML put in place as it is, on a line of its own
 
     def render(self, results: Results) -> str:
         return self.derive(results)
@@ -487,6 +487,130 @@ def _growth_figure(axis: str) -> Callable[[Results], str]:
         )
         return figure._repr_html_()
 
+
+# --- which part of dropout matters: experiments/ablation-*.toml, keep-*.toml ------------------
+# docs/ablation.md. Six variants x four training sizes x two hidden sizes x five seeds, and
+# a sweep of the keep probability; every number, table, curve and conclusion comes from here.
+
+ABLATION_SIZES = {"1k": 1000, "3k": 3000, "10k": 10000, "60k": 60000}
+ABLATION_HIDDEN = (100, 800)
+ABLATION_SEEDS = 5
+#: slug -> (label in the grid files, name on the page)
+ABLATION_VARIANTS = {
+    "none": ("no dropout", "no dropout"),
+    "chapter": ("chapter", "chapter: per partition, no scaling"),
+    "chapter_test": ("chapter + weights x p at test", "chapter + weights × p at test"),
+    "chapter_train": ("chapter masks + 1/p in training", "chapter masks + 1/p in training"),
+    "inverted": ("inverted", "inverted: per example, 1/p in training"),
+    "paper": ("paper 2014", "paper 2014: per example, weights × p at test"),
+}
+DROPOUT_VARIANTS = tuple(slug for slug in ABLATION_VARIANTS if slug != "none")
+KEEP_VALUES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+KEEP_LAYERS = {"hidden": "keep_hidden", "input": "keep_input"}
+
+
+def _ablation_file(size: str) -> str:
+    return f"ablation-{size}.jsonl"
+
+
+def _ablation_rows(r: Results, size: str, hidden: int, slug: str) -> list[dict]:
+    label = ABLATION_VARIANTS[slug][0]
+    rows = r.rows(_ablation_file(size), label=label, settings__hidden=[hidden])
+    return sorted(
+        need(rows, ABLATION_SEEDS, f"ablation {size}, hidden {hidden}, {label!r}"),
+        key=lambda row: row["seed"],
+    )
+
+
+def _ablation_spread(r: Results, size: str, hidden: int, slug: str) -> Any:
+    from dropout_py.run.summary import finals, spread
+
+    return spread(finals(_ablation_rows(r, size, hidden, slug)))
+
+
+def ablation_winners(r: Results, size: str, hidden: int) -> dict[str, float]:
+    """The variants whose mean test accuracy beats no dropout's by more than two standard
+    deviations (the larger of the two), with that margin in standard deviations."""
+    from dropout_py.run.summary import beats, margin
+
+    base = _ablation_spread(r, size, hidden, "none")
+    found = {}
+    for slug in DROPOUT_VARIANTS:
+        spread_ = _ablation_spread(r, size, hidden, slug)
+        if beats(spread_, base, sigmas=2.0):
+            found[slug] = margin(spread_, base)
+    return found
+
+
+def _ablation_cell(size: str, hidden: int, slug: str) -> Callable[[Results], str]:
+    return lambda r: f"{_ablation_spread(r, size, hidden, slug):.4f}"
+
+
+def _ablation_winners_text(size: str, hidden: int) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        found = ablation_winners(r, size, hidden)
+        if not found:
+            return "none"
+        ranked = sorted(found, key=found.__getitem__, reverse=True)
+        return "; ".join(f"{ABLATION_VARIANTS[s][1]} (+{found[s]:.1f} sd)" for s in ranked)
+
+    return derive
+
+
+def _ablation_curves(size: str, hidden: int) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        from dropout_py.figures import learning_curves
+        from dropout_py.run.summary import mean_history
+
+        runs = {
+            name: mean_history(_ablation_rows(r, size, hidden, slug))
+            for slug, (_, name) in ABLATION_VARIANTS.items()
+        }
+        title = (
+            f"{ABLATION_SIZES[size]:,} training images, {hidden} hidden nodes: "
+            f"mean of {ABLATION_SEEDS} seeds"
+        )
+        return learning_curves(runs, metrics=("accuracy",), title=title)._repr_html_()
+
+    return derive
+
+
+def _keep_rows(r: Results, layer: str, keep: float) -> list[dict]:
+    file = f"keep-{layer}.jsonl"
+    chosen = [row for row in r.rows(file) if row["settings"][KEEP_LAYERS[layer]] == keep]
+    return sorted(
+        need(chosen, ABLATION_SEEDS, f"keep-{layer}, keep {keep}"), key=lambda row: row["seed"]
+    )
+
+
+def _ablation_files() -> list[str]:
+    return [_ablation_file(size) for size in ABLATION_SIZES] + [
+        f"keep-{layer}.jsonl" for layer in KEEP_LAYERS
+    ]
+
+
+def _ablation_compute(what: str) -> Callable[[Results], str]:
+    """Runs, summed hours of training and scoring, and clock hours of the page's grids."""
+    import datetime
+
+    def derive(r: Results) -> str:
+        rows = [row for file in _ablation_files() for row in r.all_rows(file)]
+        expected = ABLATION_SEEDS * (
+            len(ABLATION_SIZES) * len(ABLATION_HIDDEN) * len(ABLATION_VARIANTS)
+            + len(KEEP_LAYERS) * len(KEEP_VALUES)
+        )
+        need(rows, expected, "the ablation and keep-probability grids")
+        if what == "runs":
+            return f"{len(rows):,}"
+        if what == "hours":
+            return f"{sum(row['seconds'] for row in rows) / 3600:.1f}"
+        ends = [datetime.datetime.fromisoformat(row["finished"]) for row in rows]
+        starts = [
+            e - datetime.timedelta(seconds=row["seconds"])
+            for e, row in zip(ends, rows, strict=True)
+        ]
+        return f"{(max(ends) - min(starts)).total_seconds() / 3600:.1f}"
+
     return derive
 
 
@@ -620,6 +744,36 @@ def _stretch_figure(r: Results) -> str:
         log_y=True,
         title="The paper check: test error after every epoch",
     )
+    return figure._repr_html_()
+
+
+def _keep_spread(r: Results, layer: str, keep: float, key: str = "test_accuracy") -> Any:
+    from dropout_py.run.summary import finals, spread
+
+    return spread(finals(_keep_rows(r, layer, keep), key))
+
+
+def _keep_cell(layer: str, keep: float) -> Callable[[Results], str]:
+    return lambda r: f"{_keep_spread(r, layer, keep):.4f}"
+
+
+def _keep_figure(r: Results) -> str:
+    from dropout_py.figures import learning_curves
+
+    runs = {}
+    for layer in KEEP_LAYERS:
+        runs[f"dropout on the {layer} layer only"] = [
+            {
+                "keep probability": keep,
+                "train_accuracy": _keep_spread(r, layer, keep, "train_accuracy").mean,
+                "test_accuracy": _keep_spread(r, layer, keep).mean,
+            }
+            for keep in KEEP_VALUES
+        ]
+    title = (
+        f"3,000 training images, 800 hidden nodes, inverted dropout: mean of {ABLATION_SEEDS} seeds"
+    )
+    figure = learning_curves(runs, metrics=("accuracy",), title=title, x="keep probability")
     return figure._repr_html_()
 
 
@@ -798,6 +952,33 @@ _add("stretch.machine", STRETCH, "the machine of the paper check",
      lambda r: describe_machine(_stretch(r)))  # fmt: skip
 _add("stretch.figure", STRETCH, "test error after every epoch of the paper check",
      _stretch_figure, html=True)  # fmt: skip
+
+for _size in ABLATION_SIZES:
+    for _hidden in ABLATION_HIDDEN:
+        _file, _where = _ablation_file(_size), f"{ABLATION_SIZES[_size]:,} images, {_hidden} hidden"
+        for _slug, (_, _shown) in ABLATION_VARIANTS.items():
+            _add(f"ablation.h{_hidden}.n{_size}.{_slug}", _file,
+                 f"{_shown}, {_where}: test accuracy, mean ± std of seeds 1-5",
+                 _ablation_cell(_size, _hidden, _slug))  # fmt: skip
+        _add(f"ablation.h{_hidden}.n{_size}.winners", _file,
+             f"{_where}: variants above no dropout by more than 2 standard deviations",
+             _ablation_winners_text(_size, _hidden))  # fmt: skip
+        _add(f"ablation.h{_hidden}.n{_size}.curves", _file,
+             f"{_where}: mean learning curves of the six variants",
+             _ablation_curves(_size, _hidden), html=True)  # fmt: skip
+for _layer in KEEP_LAYERS:
+    for _keep in KEEP_VALUES:
+        _add(f"keep.{_layer}.k{round(_keep * 100)}", f"keep-{_layer}.jsonl",
+             f"inverted dropout, keep_{_layer} = {_keep}: test accuracy, mean ± std of seeds 1-5",
+             _keep_cell(_layer, _keep))  # fmt: skip
+_add("ablation.compute.runs", _ablation_file("1k"), "runs in the ablation and keep grids",
+     _ablation_compute("runs"))  # fmt: skip
+_add("ablation.compute.hours", _ablation_file("1k"), "hours of training and scoring, summed",
+     _ablation_compute("hours"))  # fmt: skip
+_add("ablation.compute.wall_hours", _ablation_file("1k"), "hours from the first run's start "
+     "to the last run's end", _ablation_compute("wall_hours"))  # fmt: skip
+_add("keep.figure", "keep-hidden.jsonl", "test accuracy against the keep probability",
+     _keep_figure, html=True)  # fmt: skip
 
 
 def render(name: str, results: Results | None = None) -> str:

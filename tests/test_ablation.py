@@ -1,0 +1,231 @@
+"""The ablation page's machinery: its grids, the summary over seeds, the figures from results.
+
+* the grids compare like with like: within a training size every variant shares every setting
+  but its dropout, and each variant is the (mask, scale) pair the page says;
+* ``dropout_py.run.summary``: mean ± std, the "beats by more than two standard deviations" rule,
+  mean learning curves;
+* ``learning_curves(x=...)`` draws a sweep against the setting it varied;
+* figures quoted from results (``html=True``) become blocks on the page, and the derived
+  statements (the variants that beat no dropout) follow the rows, not a hand-written list.
+"""
+
+import dataclasses
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+from dropout_py.figures import learning_curves
+from dropout_py.nn.mlp import dropout_mode
+from dropout_py.run.summary import Spread, beats, by, margin, mean_history, select, spread
+from dropout_py.run.sweep import load_grid
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def load(name: str, path: Path):
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+quoted = load("dp_hooks_quoted", REPO / "hooks" / "quoted.py")
+measured = load("dp_hooks_measured", REPO / "hooks" / "measured.py")
+
+# --- the grids ------------------------------------------------------------------------------
+
+SCHEMES = {  # label -> (mask, scale) as the page's table lists them
+    "chapter": ("partition", "none"),
+    "chapter + weights x p at test": ("partition", "test"),
+    "chapter masks + 1/p in training": ("partition", "train"),
+    "inverted": ("example", "train"),
+    "paper 2014": ("example", "test"),
+}
+DROPOUT_FIELDS = {"keep_input", "keep_hidden", "mask", "scale", "dropout"}
+
+
+@pytest.mark.parametrize("size", list(quoted.ABLATION_SIZES))
+def test_each_ablation_grid_varies_the_dropout_and_nothing_else(size):
+    grid = load_grid(REPO / "experiments" / f"ablation-{size}.toml")
+    assert grid.name == f"ablation-{size}"
+    assert len(grid.points) == 6 * 2 * quoted.ABLATION_SEEDS
+    labels = {p.label for p in grid.points}
+    assert labels == {label for label, _ in quoted.ABLATION_VARIANTS.values()}
+    shared = {
+        dataclasses.replace(p.settings, **{f: None for f in DROPOUT_FIELDS}) for p in grid.points
+    }
+    # one set of settings per hidden size and seed: the dropout fields are all that differ
+    assert len(shared) == 2 * quoted.ABLATION_SEEDS
+    for point in grid.points:
+        s = point.settings
+        assert s.train_size == quoted.ABLATION_SIZES[size]
+        if point.label == "no dropout":
+            assert (s.keep_input, s.keep_hidden) == (1.0, 1.0)
+        else:
+            assert (s.keep_input, s.keep_hidden) == (0.8, 0.5)
+            assert dropout_mode(s.dropout, s.mask, s.scale) == SCHEMES[point.label]
+
+
+def test_the_keep_grids_sweep_one_layer_each():
+    for layer, field in quoted.KEEP_LAYERS.items():
+        grid = load_grid(REPO / "experiments" / f"keep-{layer}.toml")
+        other = ({"keep_input", "keep_hidden"} - {field}).pop()
+        assert {getattr(p.settings, field) for p in grid.points} == set(quoted.KEEP_VALUES)
+        assert {getattr(p.settings, other) for p in grid.points} == {1.0}
+        assert {(p.settings.mask, p.settings.scale) for p in grid.points} == {("example", "train")}
+
+
+# --- summary over seeds ---------------------------------------------------------------------
+
+
+def row(label, seed, test, **settings):
+    history = [
+        {"epoch": e, "train_accuracy": test + 0.01 * e, "test_accuracy": test} for e in (1, 2)
+    ]
+    return {
+        "label": label,
+        "seed": seed,
+        "settings": {"hidden": [100], **settings},
+        "final": {"test_accuracy": test, "train_accuracy": 1.0},
+        "history": history,
+    }
+
+
+def test_spread_is_the_mean_and_the_sample_standard_deviation():
+    s = spread([0.90, 0.92, 0.91])
+    assert math.isclose(s.mean, 0.91) and math.isclose(s.std, 0.01) and s.n == 3
+    assert f"{s:.4f}" == "0.9100 ± 0.0100"
+    with pytest.raises(ValueError, match="at least two values"):
+        spread([0.9])
+
+
+def test_beating_means_more_than_two_of_the_larger_standard_deviations():
+    base = Spread(0.880, 0.005, 5)
+    assert beats(Spread(0.891, 0.004, 5), base)  # 0.011 > 2 * 0.005
+    assert not beats(Spread(0.891, 0.006, 5), base)  # 0.011 < 2 * 0.006: the larger spread
+    assert not beats(Spread(0.870, 0.001, 5), base)  # below
+    assert math.isclose(margin(Spread(0.889, 0.002, 5), base), 1.8)
+    assert not beats(Spread(0.889, 0.002, 5), base)
+    assert margin(Spread(0.9, 0.0, 5), Spread(0.8, 0.0, 5)) == math.inf
+
+
+def test_mean_history_averages_each_epoch_over_the_seeds():
+    curve = mean_history([row("a", 1, 0.80), row("a", 2, 0.90)])
+    assert [c["epoch"] for c in curve] == [1.0, 2.0]
+    assert math.isclose(curve[0]["test_accuracy"], 0.85)
+    assert math.isclose(curve[1]["train_accuracy"], 0.87)
+    short = row("a", 3, 0.9)
+    short["history"] = short["history"][:1]
+    with pytest.raises(ValueError, match="differ in length"):
+        mean_history([row("a", 1, 0.8), short])
+
+
+def test_select_and_group_read_dotted_fields():
+    rows = [row("a", 2, 0.8), row("a", 1, 0.9), row("b", 1, 0.7, train_size=10)]
+    assert [r["seed"] for r in select(rows, label="a")] == [1, 2]
+    assert len(select(rows, settings__hidden=(100,))) == 3
+    assert len(select(rows, settings__train_size=10)) == 1
+    groups = by(rows, "label", "settings.hidden")
+    assert sorted(groups) == [("a", (100,)), ("b", (100,))]
+
+
+# --- learning curves against a setting --------------------------------------------------------
+
+
+def test_learning_curves_draw_a_sweep_against_the_setting_it_varied():
+    points = [
+        {"keep probability": k, "train_accuracy": 1.0 - k / 10, "test_accuracy": 0.8 + k / 10}
+        for k in (0.3, 0.5, 1.0)
+    ]
+    figure = learning_curves({"hidden": points}, metrics="accuracy", x="keep probability")
+    assert ">keep probability</text>" in figure.svg and ">epoch</text>" not in figure.svg
+    assert "3 values of keep probability" in figure.svg
+    assert ">0.4</text>" in figure.svg  # ticks between whole numbers, unlike epochs
+    with pytest.raises(ValueError, match="x must be the name of an entry key"):
+        learning_curves({"hidden": points}, x="")
+
+
+# --- figures and statements from results ------------------------------------------------------
+
+
+def ablation_rows(tests_by_label):
+    rows = []
+    for label, values in tests_by_label.items():
+        for hidden in quoted.ABLATION_HIDDEN:
+            rows += [
+                row(label, seed, value, hidden=[hidden]) for seed, value in enumerate(values, 1)
+            ]
+    return rows
+
+
+def write_rows(folder: Path, file: str, rows: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / file).write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+FLAT = [0.880, 0.882, 0.878, 0.881, 0.879]  # mean 0.880, std 0.0016
+
+
+def fake_ablation(tmp_path, size="1k", **leads):
+    """Rows of one size: no dropout at FLAT, each variant at FLAT + its lead (default 0)."""
+    tests = {
+        label: [v + leads.get(slug, 0.0) for v in FLAT]
+        for slug, (label, _) in quoted.ABLATION_VARIANTS.items()
+    }
+    write_rows(tmp_path, f"ablation-{size}.jsonl", ablation_rows(tests))
+    return quoted.Results(tmp_path)
+
+
+def test_the_winners_are_computed_from_the_rows(tmp_path):
+    results = fake_ablation(tmp_path, inverted=0.010, chapter_train=0.004, paper=-0.01)
+    text = quoted.render("ablation.h800.n1k.winners", results)
+    assert text.startswith("inverted: per example, 1/p in training (+6.3 sd)")
+    assert "chapter masks + 1/p in training (+2.5 sd)" in text
+    assert "paper" not in text and "weights × p" not in text
+    assert quoted.render("ablation.h100.n1k.inverted", results) == "0.8900 ± 0.0016"
+    nothing = fake_ablation(tmp_path / "flat")
+    assert quoted.render("ablation.h800.n1k.winners", nothing) == "none"
+
+
+def test_a_variant_with_a_missing_seed_fails(tmp_path):
+    results = fake_ablation(tmp_path)
+    rows = [r for r in results.all_rows("ablation-1k.jsonl") if r["seed"] != 5]
+    write_rows(tmp_path / "short", "ablation-1k.jsonl", rows)
+    with pytest.raises(quoted.MissingResult, match="expected 5 rows, found 4"):
+        quoted.render("ablation.h100.n1k.none", quoted.Results(tmp_path / "short"))
+
+
+def test_a_curves_figure_is_drawn_from_the_rows(tmp_path):
+    html = quoted.render("ablation.h100.n1k.curves", fake_ablation(tmp_path, inverted=0.01))
+    assert html.startswith('<figure class="dpf-figure"') and "<svg" in html
+    assert "1,000 training images, 100 hidden nodes: mean of 5 seeds" in html
+    assert html.count('class="dpf-line"') == 12  # six variants, train and test
+
+
+def test_a_figure_becomes_a_block_of_the_page(tmp_path):
+    results = fake_ablation(tmp_path)
+    text, quotes = measured.substitute(
+        "Intro.\n\n{{ ablation.h100.n1k.curves }}\n\nAfter.\n", "p.md", results
+    )
+    assert not quotes and "<svg" not in text
+    token = next(t for t in text.split() if t.startswith("DPBLOCK"))
+    page = measured.fill_blocks(f"<p>Intro.</p>\n<p>{token}</p>\n<p>After.</p>", "p.md")
+    assert page.startswith("<p>Intro.</p>\n<figure") and "<p>DPBLOCK" not in page
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["A figure {{ ablation.h100.n1k.curves }} in a sentence.\n",
+     "```text\n{{ ablation.h100.n1k.curves }}\n```\n"],
+    ids=["in running text", "in a code block"],
+)  # fmt: skip
+def test_a_figure_must_stand_on_its_own_line(tmp_path, source):
+    with pytest.raises(PluginError, match="is a figure: put it on a line of its own"):
+        measured.substitute(source, "p.md", fake_ablation(tmp_path))
