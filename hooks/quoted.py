@@ -770,8 +770,10 @@ def _keep_figure(r: Results) -> str:
             }
             for keep in KEEP_VALUES
         ]
+    settings = _keep_rows(r, "hidden", 1.0)[0]["settings"]
     title = (
-        f"3,000 training images, 800 hidden nodes, inverted dropout: mean of {ABLATION_SEEDS} seeds"
+        f"{settings['train_size']:,} training images, {settings['hidden'][0]} hidden nodes, "
+        f"inverted dropout: mean of {ABLATION_SEEDS} seeds"
     )
     figure = learning_curves(runs, metrics=("accuracy",), title=title, x="keep probability")
     return figure._repr_html_()

@@ -229,3 +229,51 @@ def test_a_figure_becomes_a_block_of_the_page(tmp_path):
 def test_a_figure_must_stand_on_its_own_line(tmp_path, source):
     with pytest.raises(PluginError, match="is a figure: put it on a line of its own"):
         measured.substitute(source, "p.md", fake_ablation(tmp_path))
+
+
+# --- the maths the page states ---------------------------------------------------------------
+
+
+def test_inverted_dropout_is_the_papers_recipe_with_bigger_steps():
+    """Weights W with kept outputs / p give the loss of weights W / p with 0/1 masks, and a
+    gradient 1/p times the gradient with respect to W / p (so a step on W moves W / p by 1/p²
+    times as much); the biases' gradients are the same."""
+    import numpy as np
+
+    from dropout_py import DropoutMLP
+
+    rng = np.random.default_rng(3)
+    keep = (0.8, 0.5)
+    x, y = rng.random((7, 6)), rng.integers(0, 3, 7)
+    targets = np.eye(3)[y]
+    masks = [(rng.random((7, n)) < p).astype(float) for n, p in zip((6, 5), keep, strict=True)]
+    inverted = DropoutMLP((6, 5, 3), dtype="float64", seed=1)
+    paper = DropoutMLP((6, 5, 3), dtype="float64", seed=1)
+    for layer, p in enumerate(keep):
+        paper.weights_[layer] = inverted.weights_[layer] / p
+    g_inv = inverted.gradients(x, targets, [m / p for m, p in zip(masks, keep, strict=True)])
+    g_paper = paper.gradients(x, targets, masks)
+    assert np.isclose(g_inv.loss, g_paper.loss, rtol=1e-12)
+    for layer, p in enumerate(keep):
+        np.testing.assert_allclose(g_inv.weights[layer], g_paper.weights[layer] / p, rtol=1e-10)
+        np.testing.assert_allclose(g_inv.biases[layer], g_paper.biases[layer], rtol=1e-10)
+
+
+def test_no_scaling_and_scaling_at_test_train_the_same_network():
+    import numpy as np
+
+    from dropout_py import DropoutMLP
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 256, (60, 12), dtype=np.uint8), rng.integers(0, 3, 60)
+    models = {
+        scale: DropoutMLP(
+            (12, 8, 3), keep_input=0.8, keep_hidden=0.5, mask="example", scale=scale, seed=4
+        )
+        for scale in ("none", "test")
+    }
+    for model in models.values():
+        model.fit(x, y, epochs=3)
+    for a, b in zip(models["none"].weights_, models["test"].weights_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(models["none"].predict_proba(x), models["test"].predict_proba(x))
