@@ -13,6 +13,9 @@ invocation that measured it. Sweep files (``dropout-py sweep``) hold one row per
 
 from __future__ import annotations
 
+import functools
+import html
+import itertools
 import json
 import statistics
 from collections.abc import Callable, Iterable
@@ -488,132 +491,6 @@ def _growth_figure(axis: str) -> Callable[[Results], str]:
         return figure._repr_html_()
 
 
-# --- which part of dropout matters: experiments/ablation-*.toml, keep-*.toml ------------------
-# docs/ablation.md. Six variants x four training sizes x two hidden sizes x five seeds, and
-# a sweep of the keep probability; every number, table, curve and conclusion comes from here.
-
-ABLATION_SIZES = {"1k": 1000, "3k": 3000, "10k": 10000, "60k": 60000}
-ABLATION_HIDDEN = (100, 800)
-ABLATION_SEEDS = 5
-#: slug -> (label in the grid files, name on the page)
-ABLATION_VARIANTS = {
-    "none": ("no dropout", "no dropout"),
-    "chapter": ("chapter", "chapter: per partition, no scaling"),
-    "chapter_test": ("chapter + weights x p at test", "chapter + weights × p at test"),
-    "chapter_train": ("chapter masks + 1/p in training", "chapter masks + 1/p in training"),
-    "inverted": ("inverted", "inverted: per example, 1/p in training"),
-    "paper": ("paper 2014", "paper 2014: per example, weights × p at test"),
-}
-DROPOUT_VARIANTS = tuple(slug for slug in ABLATION_VARIANTS if slug != "none")
-KEEP_VALUES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-KEEP_LAYERS = {"hidden": "keep_hidden", "input": "keep_input"}
-
-
-def _ablation_file(size: str) -> str:
-    return f"ablation-{size}.jsonl"
-
-
-def _ablation_rows(r: Results, size: str, hidden: int, slug: str) -> list[dict]:
-    label = ABLATION_VARIANTS[slug][0]
-    rows = r.rows(_ablation_file(size), label=label, settings__hidden=[hidden])
-    return sorted(
-        need(rows, ABLATION_SEEDS, f"ablation {size}, hidden {hidden}, {label!r}"),
-        key=lambda row: row["seed"],
-    )
-
-
-def _ablation_spread(r: Results, size: str, hidden: int, slug: str) -> Any:
-    from dropout_py.run.summary import finals, spread
-
-    return spread(finals(_ablation_rows(r, size, hidden, slug)))
-
-
-def ablation_winners(r: Results, size: str, hidden: int) -> dict[str, float]:
-    """The variants whose mean test accuracy beats no dropout's by more than two standard
-    deviations (the larger of the two), with that margin in standard deviations."""
-    from dropout_py.run.summary import beats, margin
-
-    base = _ablation_spread(r, size, hidden, "none")
-    found = {}
-    for slug in DROPOUT_VARIANTS:
-        spread_ = _ablation_spread(r, size, hidden, slug)
-        if beats(spread_, base, sigmas=2.0):
-            found[slug] = margin(spread_, base)
-    return found
-
-
-def _ablation_cell(size: str, hidden: int, slug: str) -> Callable[[Results], str]:
-    return lambda r: f"{_ablation_spread(r, size, hidden, slug):.4f}"
-
-
-def _ablation_winners_text(size: str, hidden: int) -> Callable[[Results], str]:
-    def derive(r: Results) -> str:
-        found = ablation_winners(r, size, hidden)
-        if not found:
-            return "none"
-        ranked = sorted(found, key=found.__getitem__, reverse=True)
-        return "; ".join(f"{ABLATION_VARIANTS[s][1]} (+{found[s]:.1f} sd)" for s in ranked)
-
-    return derive
-
-
-def _ablation_curves(size: str, hidden: int) -> Callable[[Results], str]:
-    def derive(r: Results) -> str:
-        from dropout_py.figures import learning_curves
-        from dropout_py.run.summary import mean_history
-
-        runs = {
-            name: mean_history(_ablation_rows(r, size, hidden, slug))
-            for slug, (_, name) in ABLATION_VARIANTS.items()
-        }
-        title = (
-            f"{ABLATION_SIZES[size]:,} training images, {hidden} hidden nodes: "
-            f"mean of {ABLATION_SEEDS} seeds"
-        )
-        return learning_curves(runs, metrics=("accuracy",), title=title)._repr_html_()
-
-    return derive
-
-
-def _keep_rows(r: Results, layer: str, keep: float) -> list[dict]:
-    file = f"keep-{layer}.jsonl"
-    chosen = [row for row in r.rows(file) if row["settings"][KEEP_LAYERS[layer]] == keep]
-    return sorted(
-        need(chosen, ABLATION_SEEDS, f"keep-{layer}, keep {keep}"), key=lambda row: row["seed"]
-    )
-
-
-def _ablation_files() -> list[str]:
-    return [_ablation_file(size) for size in ABLATION_SIZES] + [
-        f"keep-{layer}.jsonl" for layer in KEEP_LAYERS
-    ]
-
-
-def _ablation_compute(what: str) -> Callable[[Results], str]:
-    """Runs, summed hours of training and scoring, and clock hours of the page's grids."""
-    import datetime
-
-    def derive(r: Results) -> str:
-        rows = [row for file in _ablation_files() for row in r.all_rows(file)]
-        expected = ABLATION_SEEDS * (
-            len(ABLATION_SIZES) * len(ABLATION_HIDDEN) * len(ABLATION_VARIANTS)
-            + len(KEEP_LAYERS) * len(KEEP_VALUES)
-        )
-        need(rows, expected, "the ablation and keep-probability grids")
-        if what == "runs":
-            return f"{len(rows):,}"
-        if what == "hours":
-            return f"{sum(row['seconds'] for row in rows) / 3600:.1f}"
-        ends = [datetime.datetime.fromisoformat(row["finished"]) for row in rows]
-        starts = [
-            e - datetime.timedelta(seconds=row["seconds"])
-            for e, row in zip(ends, rows, strict=True)
-        ]
-        return f"{(max(ends) - min(starts)).total_seconds() / 3600:.1f}"
-
-    return derive
-
-
 # --- the browser beside native: benchmarks/bench_site.py --parts epoch ------------------------
 
 
@@ -747,14 +624,451 @@ def _stretch_figure(r: Results) -> str:
     return figure._repr_html_()
 
 
+# --- which part of dropout matters: experiments/ablation-*.toml, keep-*.toml ------------------
+# docs/ablation.md. Six variants x four training sizes x two hidden sizes x five seeds, and
+# a sweep of the keep probability; every number, table, curve and conclusion comes from here.
+# The grids run for hours, so the page builds from whatever rows are in: a setting (training
+# size and hidden size) counts once all its runs are there; the others show how many are in.
+
+EXPERIMENTS = REPO / "experiments"
+ABLATION_SIZES = {"1k": 1000, "3k": 3000, "10k": 10000, "60k": 60000}
+ABLATION_HIDDEN = (100, 800)
+ABLATION_SEEDS = 5
+FITS = 0.999  # "fits its training images almost perfectly": the mean final train accuracy
+SIGMAS = 2.0  # "beats" = a mean higher by more than this many standard deviations
+#: slug -> (label in the grid files, name on the page)
+ABLATION_VARIANTS = {
+    "none": ("no dropout", "no dropout"),
+    "chapter": ("chapter", "chapter: per partition, no scaling"),
+    "chapter_test": ("chapter + weights x p at test", "chapter + weights × p at test"),
+    "chapter_train": ("chapter masks + 1/p in training", "chapter masks + 1/p in training"),
+    "inverted": ("inverted", "inverted: per example, 1/p in training"),
+    "paper": ("paper 2014", "paper 2014: per example, weights × p at test"),
+}
+DROPOUT_VARIANTS = tuple(slug for slug in ABLATION_VARIANTS if slug != "none")
+TRAIN_SCALED = ("chapter_train", "inverted")  # the two variants that divide by p in training
+KEEP_VALUES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+KEEP_LAYERS = {"hidden": "keep_hidden", "input": "keep_input"}
+KEEP_SHOWN = {"hidden": "the hidden layer", "input": "the inputs"}
+
+Setting = tuple[str, int]  # (training size slug, hidden nodes)
+
+
+def _ablation_file(size: str) -> str:
+    return f"ablation-{size}.jsonl"
+
+
+def _ablation_grids() -> dict[str, str]:
+    """Grid name -> how the page names it, in the order the page lists them."""
+    grids = {f"ablation-{s}": f"{n:,} images" for s, n in ABLATION_SIZES.items()}
+    grids |= {f"keep-{layer}": f"the keep sweep of {KEEP_SHOWN[layer]}" for layer in KEEP_LAYERS}
+    return grids
+
+
+@functools.cache
+def planned_runs(grid: str) -> int:
+    """The number of points of ``experiments/<grid>.toml`` (checked as ``dropout-py sweep``)."""
+    from dropout_py.run.sweep import load_grid
+
+    return len(load_grid(EXPERIMENTS / f"{grid}.toml").points)
+
+
+def _present(r: Results, file: str) -> list[dict]:
+    """The rows of a results file; none if the sweep has not written it yet."""
+    try:
+        return r.all_rows(file)
+    except MissingResult:
+        return []
+
+
+def _variant_rows(r: Results, size: str, hidden: int, slug: str) -> list[dict]:
+    """The rows of one variant in one setting so far, by seed (0 to 5 of them)."""
+    from dropout_py.run.summary import select
+
+    label = ABLATION_VARIANTS[slug][0]
+    return select(_present(r, _ablation_file(size)), label=label, settings__hidden=(hidden,))
+
+
+def _ablation_rows(r: Results, size: str, hidden: int, slug: str) -> list[dict]:
+    rows = _variant_rows(r, size, hidden, slug)
+    label = ABLATION_VARIANTS[slug][0]
+    return need(rows, ABLATION_SEEDS, f"ablation {size}, hidden {hidden}, {label!r}")
+
+
+def _setting_runs(r: Results, size: str, hidden: int) -> int:
+    return sum(len(_variant_rows(r, size, hidden, slug)) for slug in ABLATION_VARIANTS)
+
+
+SETTING_RUNS = ABLATION_SEEDS * len(ABLATION_VARIANTS)
+
+
+def complete(r: Results, size: str, hidden: int) -> bool:
+    """Whether every variant of a setting has its five seeds."""
+    return all(
+        len(_variant_rows(r, size, hidden, slug)) == ABLATION_SEEDS for slug in ABLATION_VARIANTS
+    )
+
+
+def complete_settings(r: Results) -> list[Setting]:
+    return [(s, h) for s in ABLATION_SIZES for h in ABLATION_HIDDEN if complete(r, s, h)]
+
+
+def _ablation_spread(r: Results, size: str, hidden: int, slug: str, key: str = "test_accuracy"):
+    from dropout_py.run.summary import finals, spread
+
+    return spread(finals(_ablation_rows(r, size, hidden, slug), key))
+
+
+def _beats(r: Results, setting: Setting, slug: str, base: str = "none") -> bool:
+    from dropout_py.run.summary import beats
+
+    a, b = _ablation_spread(r, *setting, slug), _ablation_spread(r, *setting, base)
+    return beats(a, b, sigmas=SIGMAS)
+
+
+def ablation_winners(r: Results, size: str, hidden: int) -> dict[str, float]:
+    """The variants whose mean test accuracy beats no dropout's by more than two standard
+    deviations (the larger of the two), with that margin in standard deviations."""
+    from dropout_py.run.summary import margin
+
+    base = _ablation_spread(r, size, hidden, "none")
+    return {
+        slug: margin(_ablation_spread(r, size, hidden, slug), base)
+        for slug in DROPOUT_VARIANTS
+        if _beats(r, (size, hidden), slug)
+    }
+
+
+def helping_settings(r: Results) -> list[Setting]:
+    """The complete settings in which at least one dropout variant beats no dropout."""
+    return [s for s in complete_settings(r) if ablation_winners(r, *s)]
+
+
+def _so_far(have: int, planned: int, what: str = "runs") -> str:
+    return f"not run yet (0 of {planned} {what})" if not have else f"{have} of {planned} {what}"
+
+
+def _seeds_so_far(have: int) -> str:
+    """A table cell whose seeds are not all in."""
+    return "not run yet" if not have else f"{have} of {ABLATION_SEEDS} seeds so far"
+
+
+def _ablation_cell(size: str, hidden: int, slug: str) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        have = len(_variant_rows(r, size, hidden, slug))
+        if have < ABLATION_SEEDS:
+            return _seeds_so_far(have)
+        return f"{_ablation_spread(r, size, hidden, slug):.4f}"
+
+    return derive
+
+
+def _ablation_winners_text(size: str, hidden: int) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        if not complete(r, size, hidden):
+            return _so_far(_setting_runs(r, size, hidden), SETTING_RUNS)
+        found = ablation_winners(r, size, hidden)
+        if not found:
+            return "none"
+        ranked = sorted(found, key=found.__getitem__, reverse=True)
+        return "; ".join(f"{ABLATION_VARIANTS[s][1]} (+{found[s]:.1f} sd)" for s in ranked)
+
+    return derive
+
+
+def _pending_block(what: str, have: int, planned: int) -> str:
+    text = f"{what}: {_so_far(have, planned)}; drawn once every run is in."
+    return f'<p class="dp-pending"><em>{html.escape(text)}</em></p>'
+
+
+def _ablation_curves(size: str, hidden: int) -> Callable[[Results], str]:
+    def derive(r: Results) -> str:
+        from dropout_py.figures import learning_curves
+        from dropout_py.run.summary import mean_history
+
+        title = f"{ABLATION_SIZES[size]:,} training images, {hidden} hidden nodes"
+        if not complete(r, size, hidden):
+            return _pending_block(title, _setting_runs(r, size, hidden), SETTING_RUNS)
+        runs = {
+            name: mean_history(_ablation_rows(r, size, hidden, slug))
+            for slug, (_, name) in ABLATION_VARIANTS.items()
+        }
+        title += f": mean of {ABLATION_SEEDS} seeds"
+        return learning_curves(runs, metrics=("accuracy",), title=title)._repr_html_()
+
+    return derive
+
+
+def _grid_runs(r: Results) -> dict[str, tuple[int, int]]:
+    """Grid name -> (rows in its results file, points in its grid file)."""
+    return {g: (len(_present(r, f"{g}.jsonl")), planned_runs(g)) for g in _ablation_grids()}
+
+
+def _ablation_status(r: Results) -> str:
+    """How many runs of each grid are in, e.g. "1,000 images: all 60 runs; 3,000 images: 28 of
+    60 runs; ..."."""
+    parts = []
+    for grid, (have, planned) in _grid_runs(r).items():
+        state = f"all {planned} runs" if have >= planned else _so_far(have, planned)
+        parts.append(f"{_ablation_grids()[grid]}: {state}")
+    return "; ".join(parts)
+
+
+def _ablation_missing(r: Results) -> str:
+    """A sentence naming the grids whose runs are not all in."""
+    missing = [
+        f"{_ablation_grids()[g]} ({planned - have} runs to go)"
+        for g, (have, planned) in _grid_runs(r).items()
+        if have < planned
+    ]
+    if not missing:
+        return "Every grid is complete."
+    return f"Still incomplete: {_and(missing)}."
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _ablation_compute(what: str) -> Callable[[Results], str]:
+    """Runs in the results files so far (of those planned), summed hours of training and
+    scoring."""
+
+    def derive(r: Results) -> str:
+        rows = [row for g in _ablation_grids() for row in _present(r, f"{g}.jsonl")]
+        if what == "hours":
+            return f"{sum(row['seconds'] for row in rows) / 3600:.1f}"
+        planned = sum(planned_runs(g) for g in _ablation_grids())
+        return f"all {planned:,}" if len(rows) >= planned else f"{len(rows):,} of the {planned:,}"
+
+    return derive
+
+
+# what the conclusion says, checked against the rows at every build (claim): each statement
+# renders the settings it was checked in, and fails the build in any setting where it is false
+
+
+def settings_text(settings: list[Setting]) -> str:
+    """``[("1k", 100), ("1k", 800), ("3k", 800)]`` -> "1,000 images (100 and 800 hidden nodes)
+    and 3,000 images (800 hidden nodes)"."""
+    parts = []
+    for size in ABLATION_SIZES:
+        hidden = [str(h) for s, h in settings if s == size]
+        if hidden:
+            parts.append(f"{ABLATION_SIZES[size]:,} images ({_and(hidden)} hidden nodes)")
+    return _and(parts) if parts else "no setting"
+
+
+def _ablation_where(r: Results) -> str:
+    """Where some dropout beats no dropout and where none does, among the complete settings."""
+    done, helps = complete_settings(r), helping_settings(r)
+    claim(bool(done), "which settings dropout helps in (no setting is complete yet)")
+    sentences = []
+    if helps:
+        sentences.append(
+            f"With {settings_text(helps)}, at least one kind of dropout beats no dropout by "
+            f"more than two standard deviations."
+        )
+    rest = [s for s in done if s not in helps]
+    if rest:
+        sentences.append(f"With {settings_text(rest)}, none does.")
+    return " ".join(sentences)
+
+
+Check = tuple[Callable[[Results, Setting], bool], str]  # (holds in a setting, the statement)
+
+
+def _checked(scope: Callable[[Results], list[Setting]], *checks: Check) -> Callable[[Results], str]:
+    """Render the settings ``scope`` picks after checking each statement in each of them."""
+
+    def derive(r: Results) -> str:
+        settings = scope(r)
+        for holds, statement in checks:
+            claim(bool(settings), f"{statement} (there is no setting to check it in yet)")
+            wrong = [s for s in settings if not holds(r, s)]
+            claim(not wrong, f"{statement}; not so with {settings_text(wrong)}")
+        return settings_text(settings)
+
+    return derive
+
+
+def _smallest(r: Results) -> list[Setting]:
+    first = next(iter(ABLATION_SIZES))
+    return [(first, h) for h in ABLATION_HIDDEN if complete(r, first, h)]
+
+
+def _train_scaled_on_top(r: Results, setting: Setting) -> bool:
+    means = {s: _ablation_spread(r, *setting, s).mean for s in DROPOUT_VARIANTS}
+    return set(sorted(means, key=means.__getitem__)[-2:]) == set(TRAIN_SCALED)
+
+
+def _mask_kind_matters_less(r: Results, setting: Setting) -> bool:
+    """Switching between the two kinds of mask (both with 1/p in training) moves the mean test
+    accuracy less than dividing by p in training does, with either kind of mask."""
+    mean = {s: _ablation_spread(r, *setting, s).mean for s in ABLATION_VARIANTS}
+    masks = abs(mean["inverted"] - mean["chapter_train"])
+    return masks < mean["chapter_train"] - mean["chapter"] and masks < (
+        mean["inverted"] - mean["paper"]
+    )
+
+
+def _partition_is_one_batch(r: Results, setting: Setting) -> bool:
+    """Whether one of the chapter's masks serves a single mini-batch in this setting."""
+    settings = _ablation_rows(r, *setting, "chapter_train")[0]["settings"]
+    return settings["train_size"] // settings["partitions"] <= settings["batch_size"]
+
+
+def _masks_either_way(r: Results) -> str:
+    """Where per-example masks beat the chapter's (both with 1/p in training), and the reverse;
+    the chapter's masks are ahead only where one of them serves a single mini-batch."""
+    done = complete_settings(r)
+    claim(bool(done), "how the two kinds of mask compare (no setting is complete yet)")
+    example = [s for s in done if _beats(r, s, "inverted", "chapter_train")]
+    chapter = [s for s in done if _beats(r, s, "chapter_train", "inverted")]
+    several = [s for s in chapter if not _partition_is_one_batch(r, s)]
+    claim(
+        not several,
+        "the chapter's masks (1/p in training) beat per-example masks by more than 2 standard "
+        "deviations only where a partition is one mini-batch; not so with "
+        + settings_text(several),
+    )
+    parts = []
+    if example:
+        parts.append(f"per-example masks with {settings_text(example)}")
+    if chapter:
+        parts.append(f"the chapter's masks with {settings_text(chapter)}")
+    if not parts:
+        return "neither kind of mask in any complete setting"
+    rest = (
+        "; neither in the other complete settings"
+        if len(example) + len(chapter) < len(done)
+        else ""
+    )
+    return "; ".join(parts) + rest
+
+
+def _test_scaling_alone_no_matter(r: Results, setting: Setting) -> bool:
+    """Weights x p at test neither beats nor loses to no scaling (the same trained network)."""
+    return not _beats(r, setting, "chapter_test", "chapter") and not _beats(
+        r, setting, "chapter", "chapter_test"
+    )
+
+
+def _chapter_trails_its_masks_with_scaling(r: Results, setting: Setting) -> bool:
+    """The chapter's masks with 1/p in training beat them without, which fit their training
+    images less well."""
+    train = {s: _ablation_spread(r, *setting, s, "train_accuracy").mean for s in TRAIN_SCALED}
+    chapter_train = _ablation_spread(r, *setting, "chapter", "train_accuracy").mean
+    return _beats(r, setting, "chapter_train", "chapter") and chapter_train < train["chapter_train"]
+
+
+def _paper_steps_too_small(r: Results, setting: Setting) -> bool:
+    """Inverted beats the paper's recipe, which also fits its training images less well."""
+    train = {s: _ablation_spread(r, *setting, s, "train_accuracy").mean for s in TRAIN_SCALED}
+    paper_train = _ablation_spread(r, *setting, "paper", "train_accuracy").mean
+    return _beats(r, setting, "inverted", "paper") and paper_train < train["inverted"]
+
+
+def _best_lead_points(r: Results, setting: Setting) -> float:
+    """How far the best dropout variant's mean test accuracy is above no dropout's, in points."""
+    best = max(_ablation_spread(r, *setting, s).mean for s in DROPOUT_VARIANTS)
+    return 100 * (best - _ablation_spread(r, *setting, "none").mean)
+
+
+def _shrinking_lead(r: Results) -> str:
+    """The best variant's lead over no dropout, size by size for each hidden size, checked to
+    shrink as the training set grows."""
+    done = complete_settings(r)
+    parts = []
+    for hidden in ABLATION_HIDDEN:
+        sizes = [size for size, h in done if h == hidden]
+        claim(len(sizes) >= 2, f"how the lead changes with the size ({hidden} hidden nodes: "
+              "fewer than two complete sizes)")  # fmt: skip
+        leads = [_best_lead_points(r, (size, hidden)) for size in sizes]
+        claim(
+            all(a > b for a, b in itertools.pairwise(leads)),
+            f"the best variant's lead over no dropout shrinks as the training set grows; not so "
+            f"with {hidden} hidden nodes",
+        )
+        shown = _and([f"{lead:+.1f}" for lead in leads])
+        images = _and([f"{ABLATION_SIZES[size]:,}" for size in sizes])
+        parts.append(f"{shown} points with {hidden} hidden nodes ({images} images)")
+    return _and(parts)
+
+
+def _chapter_wins(r: Results) -> str:
+    """In how many complete settings the chapter's scheme as published beats no dropout."""
+    done = complete_settings(r)
+    claim(bool(done), "how often the chapter's scheme helps (no setting is complete yet)")
+    wins = sum(_beats(r, s, "chapter") for s in done)
+    return f"{wins} of the {len(done)}"
+
+
+def _keep_rows(r: Results, layer: str, keep: float) -> list[dict]:
+    rows = [
+        row
+        for row in _present(r, f"keep-{layer}.jsonl")
+        if row["settings"][KEEP_LAYERS[layer]] == keep
+    ]
+    return sorted(rows, key=lambda row: row["seed"])
+
+
 def _keep_spread(r: Results, layer: str, keep: float, key: str = "test_accuracy") -> Any:
     from dropout_py.run.summary import finals, spread
 
-    return spread(finals(_keep_rows(r, layer, keep), key))
+    rows = need(_keep_rows(r, layer, keep), ABLATION_SEEDS, f"keep-{layer}, keep {keep}")
+    return spread(finals(rows, key))
 
 
 def _keep_cell(layer: str, keep: float) -> Callable[[Results], str]:
-    return lambda r: f"{_keep_spread(r, layer, keep):.4f}"
+    def derive(r: Results) -> str:
+        have = len(_keep_rows(r, layer, keep))
+        if have < ABLATION_SEEDS:
+            return _seeds_so_far(have)
+        return f"{_keep_spread(r, layer, keep):.4f}"
+
+    return derive
+
+
+def _keep_best(layer: str) -> Callable[[Results], str]:
+    """The keep probability with the best mean test accuracy among those whose seeds are all in,
+    and whether it beats keeping every node (1.0) by more than two standard deviations."""
+
+    def derive(r: Results) -> str:
+        from dropout_py.run.summary import beats
+
+        done = [k for k in KEEP_VALUES if len(_keep_rows(r, layer, k)) == ABLATION_SEEDS]
+        if not done:
+            return f"not known yet (none of the {len(KEEP_VALUES)} keep probabilities is complete)"
+        best = max(done, key=lambda k: _keep_spread(r, layer, k).mean)
+        text = f"{best}"
+        if 1.0 in done and best != 1.0:
+            ahead = beats(_keep_spread(r, layer, best), _keep_spread(r, layer, 1.0), SIGMAS)
+            text += (" (ahead of no dropout by more than two standard deviations)" if ahead
+                     else " (within two standard deviations of no dropout)")  # fmt: skip
+        if len(done) < len(KEEP_VALUES):
+            text += f", among the {len(done)} of {len(KEEP_VALUES)} values complete so far"
+        return text
+
+    return derive
+
+
+def _inputs_more(r: Results) -> str:
+    """The best mean test accuracy of input-only and of hidden-only dropout, checked that the
+    inputs' is higher by more than two standard deviations."""
+    from dropout_py.run.summary import beats
+
+    best = {}
+    for layer in KEEP_LAYERS:
+        done = [k for k in KEEP_VALUES if len(_keep_rows(r, layer, k)) == ABLATION_SEEDS]
+        claim(len(done) == len(KEEP_VALUES), f"which layer gains more (keep-{layer} incomplete)")
+        best[layer] = max((_keep_spread(r, layer, k) for k in done), key=lambda s: s.mean)
+    claim(
+        beats(best["input"], best["hidden"], SIGMAS),
+        "dropout on the inputs alone beats dropout on the hidden layer alone at their best keep "
+        "probabilities",
+    )
+    return f"{best['input']:.4f} against {best['hidden']:.4f}"
 
 
 def _keep_figure(r: Results) -> str:
@@ -762,15 +1076,22 @@ def _keep_figure(r: Results) -> str:
 
     runs = {}
     for layer in KEEP_LAYERS:
-        runs[f"dropout on the {layer} layer only"] = [
-            {
-                "keep probability": keep,
-                "train_accuracy": _keep_spread(r, layer, keep, "train_accuracy").mean,
-                "test_accuracy": _keep_spread(r, layer, keep).mean,
-            }
-            for keep in KEEP_VALUES
-        ]
-    settings = _keep_rows(r, "hidden", 1.0)[0]["settings"]
+        done = [k for k in KEEP_VALUES if len(_keep_rows(r, layer, k)) == ABLATION_SEEDS]
+        if len(done) >= 2:
+            runs[f"dropout on {KEEP_SHOWN[layer]} only"] = [
+                {
+                    "keep probability": keep,
+                    "train_accuracy": _keep_spread(r, layer, keep, "train_accuracy").mean,
+                    "test_accuracy": _keep_spread(r, layer, keep).mean,
+                }
+                for keep in done
+            ]
+    grids = [f"keep-{layer}" for layer in KEEP_LAYERS]
+    if not runs:
+        have = sum(len(_present(r, f"{g}.jsonl")) for g in grids)
+        planned = sum(planned_runs(g) for g in grids)
+        return _pending_block("The keep-probability sweeps", have, planned)
+    settings = next(row["settings"] for g in grids for row in _present(r, f"{g}.jsonl"))
     title = (
         f"{settings['train_size']:,} training images, {settings['hidden'][0]} hidden nodes, "
         f"inverted dropout: mean of {ABLATION_SEEDS} seeds"
@@ -973,12 +1294,65 @@ for _layer in KEEP_LAYERS:
         _add(f"keep.{_layer}.k{round(_keep * 100)}", f"keep-{_layer}.jsonl",
              f"inverted dropout, keep_{_layer} = {_keep}: test accuracy, mean ± std of seeds 1-5",
              _keep_cell(_layer, _keep))  # fmt: skip
-_add("ablation.compute.runs", _ablation_file("1k"), "runs in the ablation and keep grids",
-     _ablation_compute("runs"))  # fmt: skip
-_add("ablation.compute.hours", _ablation_file("1k"), "hours of training and scoring, summed",
-     _ablation_compute("hours"))  # fmt: skip
-_add("ablation.compute.wall_hours", _ablation_file("1k"), "hours from the first run's start "
-     "to the last run's end", _ablation_compute("wall_hours"))  # fmt: skip
+_add("ablation.compute.runs", _ablation_file("1k"), "runs of the ablation and keep grids in the "
+     "results files, of those the grid files plan", _ablation_compute("runs"))  # fmt: skip
+_add("ablation.compute.hours", _ablation_file("1k"), "hours of training and scoring, summed over "
+     "the runs in the results files", _ablation_compute("hours"))  # fmt: skip
+_add("ablation.status", _ablation_file("1k"), "runs in each results file, of its grid's points",
+     _ablation_status)  # fmt: skip
+_add("ablation.missing", _ablation_file("1k"), "the grids whose runs are not all in",
+     _ablation_missing)  # fmt: skip
+_add("ablation.says.where", _ablation_file("1k"), "complete settings where some dropout beats "
+     "no dropout by more than 2 standard deviations, and where none does",
+     _ablation_where)  # fmt: skip
+_add("ablation.says.masks", _ablation_file("1k"), "complete settings where one kind of mask "
+     "(both with 1/p in training) beats the other by more than 2 standard deviations",
+     _masks_either_way)  # fmt: skip
+_add("ablation.says.shrinking", _ablation_file("1k"), "the best variant's mean test accuracy "
+     "minus no dropout's, in points, for each complete training size", _shrinking_lead)  # fmt: skip
+_add("ablation.says.chapter_wins", _ablation_file("1k"), "complete settings where the chapter's "
+     "scheme beats no dropout by more than 2 standard deviations", _chapter_wins)  # fmt: skip
+_STATEMENTS: dict[str, tuple[Callable[[Results], list[Setting]], tuple[Check, ...]]] = {
+    "smallest_helps": (_smallest, (
+        (lambda r, s: bool(ablation_winners(r, *s)),
+         "dropout beats no dropout on the smallest training set, with both hidden sizes"),
+        (lambda r, s: _ablation_spread(r, *s, "none", "train_accuracy").mean >= FITS,
+         "on the smallest training set, no dropout fits its training images almost perfectly"),
+    )),
+    "ingredient": (helping_settings, (
+        (_train_scaled_on_top,
+         "where dropout helps, the two variants with 1/p in training have the two best means"),
+        (_chapter_trails_its_masks_with_scaling,
+         "where dropout helps, the chapter's masks with 1/p in training beat the chapter's "
+         "scheme, which fits its training images less well"),
+        (_mask_kind_matters_less,
+         "where dropout helps, switching between per-example and the chapter's masks (both with "
+         "1/p in training) moves the mean test accuracy less than dividing by p in training "
+         "does, with either kind of mask"),
+    )),
+    "test_scaling": (complete_settings, (
+        (_test_scaling_alone_no_matter,
+         "weights x p at test alone changes the chapter's result by less than 2 standard "
+         "deviations either way"),
+    )),
+    "paper_steps": (helping_settings, (
+        (_paper_steps_too_small,
+         "where dropout helps, inverted dropout beats the paper's recipe at the same learning "
+         "rate, and the paper's recipe fits its training images less well"),
+    )),
+}  # fmt: skip
+for _name, (_scope, _checks) in _STATEMENTS.items():
+    _add(f"ablation.says.{_name}", _ablation_file("1k"),
+         "the settings in which the build checked: " + "; ".join(c[1] for c in _checks),
+         _checked(_scope, *_checks))  # fmt: skip
+
+
+for _layer in KEEP_LAYERS:
+    _add(f"keep.best.{_layer}", f"keep-{_layer}.jsonl", f"the keep probability of {_layer} "
+         "dropout with the best mean test accuracy (seeds 1-5)", _keep_best(_layer))  # fmt: skip
+_add("keep.says.inputs_more", "keep-input.jsonl", "best mean test accuracy of input-only and "
+     "of hidden-only dropout, checked to differ by more than 2 standard deviations",
+     _inputs_more)  # fmt: skip
 _add("keep.figure", "keep-hidden.jsonl", "test accuracy against the keep probability",
      _keep_figure, html=True)  # fmt: skip
 

@@ -194,12 +194,32 @@ def test_the_winners_are_computed_from_the_rows(tmp_path):
     assert quoted.render("ablation.h800.n1k.winners", nothing) == "none"
 
 
-def test_a_variant_with_a_missing_seed_fails(tmp_path):
+def test_a_setting_still_running_shows_how_many_runs_are_in(tmp_path):
     results = fake_ablation(tmp_path)
     rows = [r for r in results.all_rows("ablation-1k.jsonl") if r["seed"] != 5]
     write_rows(tmp_path / "short", "ablation-1k.jsonl", rows)
+    short = quoted.Results(tmp_path / "short")
+    assert quoted.render("ablation.h100.n1k.none", short) == "4 of 5 seeds so far"
+    assert quoted.render("ablation.h100.n1k.winners", short) == "24 of 30 runs"
+    assert quoted.render("ablation.h100.n3k.none", short) == "not run yet"
+    assert quoted.render("ablation.h100.n3k.winners", short) == "not run yet (0 of 30 runs)"
+    curves = quoted.render("ablation.h100.n1k.curves", short)
+    assert "<svg" not in curves and "24 of 30 runs; drawn once every run is in" in curves
+    assert quoted.complete_settings(short) == []
+    # a partial variant never yields a mean: asking for one is an error, not a guess
     with pytest.raises(quoted.MissingResult, match="expected 5 rows, found 4"):
-        quoted.render("ablation.h100.n1k.none", quoted.Results(tmp_path / "short"))
+        quoted._ablation_spread(short, "1k", 100, "none")
+
+
+def test_the_status_counts_each_grid_against_its_grid_file(tmp_path):
+    results = fake_ablation(tmp_path)
+    status = quoted.render("ablation.status", results)
+    assert status.startswith("1,000 images: all 60 runs; 3,000 images: not run yet (0 of 60")
+    assert "the keep sweep of the inputs: not run yet (0 of 40 runs)" in status
+    assert quoted.render("ablation.compute.runs", results) == "60 of the 320"
+    missing = quoted.render("ablation.missing", results)
+    assert missing.startswith("Still incomplete: 3,000 images (60 runs to go), 10,000 images")
+    assert "1,000" not in missing
 
 
 def test_a_curves_figure_is_drawn_from_the_rows(tmp_path):
@@ -229,6 +249,99 @@ def test_a_figure_becomes_a_block_of_the_page(tmp_path):
 def test_a_figure_must_stand_on_its_own_line(tmp_path, source):
     with pytest.raises(PluginError, match="is a figure: put it on a line of its own"):
         measured.substitute(source, "p.md", fake_ablation(tmp_path))
+
+
+# --- the conclusion is checked against the rows ---------------------------------------------------
+
+#: leads over no dropout that agree with every statement of the page's conclusion
+AGREEING = {
+    "chapter": 0.002, "chapter_test": 0.002, "chapter_train": 0.012, "inverted": 0.014,
+    "paper": 0.006,
+}  # fmt: skip
+
+
+def conclusion_rows(tmp_path, size="1k", train=None, **leads):
+    """Rows of one size agreeing with the conclusion, but for ``leads``; train accuracies 1
+    without dropout and with 1/p in training, lower for the others (or as ``train`` says)."""
+    rows = []
+    train = {"none": 1.0, "chapter_train": 1.0, "inverted": 1.0, **(train or {})}
+    for slug, (label, _) in quoted.ABLATION_VARIANTS.items():
+        lead = {**AGREEING, **leads}.get(slug, 0.0)
+        for hidden in quoted.ABLATION_HIDDEN:
+            for seed, value in enumerate(FLAT, 1):
+                r = row(label, seed, value + lead, hidden=[hidden])
+                r["final"]["train_accuracy"] = train.get(slug, 0.97)
+                rows.append(r)
+    write_rows(tmp_path, f"ablation-{size}.jsonl", rows)
+    return quoted.Results(tmp_path)
+
+
+SAYS = [name for name in quoted.NUMBERS if name.startswith("ablation.says.")]
+
+
+def test_rows_that_agree_with_the_conclusion_render_every_statement(tmp_path):
+    results = conclusion_rows(tmp_path)
+    for name in SAYS:
+        assert quoted.render(name, results)
+    both = "1,000 images (100 and 800 hidden nodes)"
+    assert quoted.render("ablation.says.ingredient", results) == both
+    assert quoted.render("ablation.says.where", results).startswith(f"With {both}, at least one")
+    assert quoted.render("ablation.says.chapter_wins", results) == "0 of the 2"
+    assert quoted.render("ablation.says.masks", results) == (
+        "neither kind of mask in any complete setting"
+    )
+    either = conclusion_rows(tmp_path / "either", chapter_train=0.008)
+    assert quoted.render("ablation.says.masks", either) == (
+        "per-example masks with 1,000 images (100 and 800 hidden nodes)"
+    )
+
+
+NO_LEAD = {slug: 0.0 for slug in AGREEING}
+
+
+@pytest.mark.parametrize(
+    ("leads", "train", "statement", "says"),
+    [
+        (NO_LEAD, None, "smallest_helps", "dropout beats no dropout on the smallest"),
+        ({}, {"none": 0.99}, "smallest_helps", "no dropout fits its training images"),
+        ({"paper": 0.016}, None, "ingredient", "two variants with 1/p in training have the two"),
+        ({**NO_LEAD, "inverted": 0.014, "chapter_train": 0.003}, None, "ingredient",
+         "both variants with 1/p in training beat"),
+        ({}, {"chapter": 1.0}, "ingredient", "scheme, which fits its training images less"),
+        ({"chapter_train": 0.0075}, None, "ingredient", "switching between per-example and"),
+        ({"chapter_test": 0.01}, None, "test_scaling", "weights x p at test alone"),
+        ({"chapter": 0.01}, None, "test_scaling", "weights x p at test alone"),
+        ({"paper": 0.014}, None, "paper_steps", "inverted dropout beats the paper's recipe"),
+        ({}, {"paper": 1.0}, "paper_steps", "inverted dropout beats the paper's recipe"),
+    ],
+)  # fmt: skip
+def test_the_build_fails_when_the_data_contradicts_the_conclusion(
+    tmp_path, leads, train, statement, says
+):
+    results = conclusion_rows(tmp_path, train=train, **leads)
+    with pytest.raises(quoted.MissingResult, match="the results no longer show it") as failure:
+        quoted.render(f"ablation.says.{statement}", results)
+    assert says in str(failure.value)
+
+
+def test_a_size_that_is_not_complete_is_left_out_of_the_conclusion(tmp_path):
+    conclusion_rows(tmp_path)
+    late = [
+        dict(r, settings={**r["settings"], "train_size": 3000})
+        for r in conclusion_rows(tmp_path / "x", paper=0.02).all_rows("ablation-1k.jsonl")
+    ]
+    short = [r for r in late if (r["label"], r["seed"]) != ("no dropout", 5)]
+    write_rows(tmp_path, "ablation-3k.jsonl", short)  # a run short: not checked yet
+    assert quoted.render("ablation.says.paper_steps", quoted.Results(tmp_path)).startswith("1,000")
+    write_rows(tmp_path, "ablation-3k.jsonl", late)  # complete, and it contradicts the page
+    with pytest.raises(quoted.MissingResult, match="not so with 3,000 images"):
+        quoted.render("ablation.says.paper_steps", quoted.Results(tmp_path))
+
+
+def test_with_no_complete_setting_the_conclusion_fails_the_build(tmp_path):
+    (tmp_path / "ablation-1k.jsonl").write_text("")
+    with pytest.raises(quoted.MissingResult, match="no setting"):
+        quoted.render("ablation.says.where", quoted.Results(tmp_path))
 
 
 # --- the maths the page states ---------------------------------------------------------------
