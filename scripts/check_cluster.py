@@ -10,8 +10,9 @@ per worker process), through the same ``run_sweep(..., scheduler=...)`` as
 ``dropout-py sweep --scheduler``, into a temporary folder. Each new row is then compared with the
 committed row of the same point, field by field, leaving out what depends on the clock or the
 host (``finished``, ``machine``, ``seconds``, ``seconds_per_epoch`` and each epoch's
-``seconds``). Exit status 0 when every compared row is identical, 1 otherwise (the differing
-fields are listed). Needs the ``[cluster]`` extra.
+``seconds``) and the ``commit`` the code was at (printed, so rows of an older commit can be
+checked against today's code). Exit status 0 when every compared row is identical, 1 otherwise
+(the differing fields are listed). Needs the ``[cluster]`` extra.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from dropout_py.run.results import read_rows
 from dropout_py.run.sweep import load_grid, run_sweep
 
-CLOCK_AND_HOST = ("finished", "machine", "seconds", "seconds_per_epoch")
+CLOCK_AND_HOST = ("finished", "machine", "seconds", "seconds_per_epoch", "commit")
 
 
 def comparable(row: dict[str, Any]) -> dict[str, Any]:
@@ -103,11 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         local = committed[row["key"]]
         diff = differences(comparable(row), comparable(local))
         hosts = f"{local['machine']['host']} / {row['machine']['host']}"
+        commits = f"{local['commit'][:7]} / {row['commit'][:7]}"
         status = "identical" if not diff else f"{len(diff)} differences"
         print(
             f"{row['label']:>32}  seed {row['seed']}  hidden {row['settings']['hidden']}  "
             f"test {row['final']['test_accuracy']:.4f}  "
-            f"{local['seconds']:.1f} s local, {row['seconds']:.1f} s on Dask ({hosts}): {status}"
+            f"{local['seconds']:.1f} s local, {row['seconds']:.1f} s on Dask ({hosts}; {commits}): "
+            f"{status}"
         )
         for line in diff[:10]:
             print(f"    {line}")
