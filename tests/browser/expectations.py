@@ -44,6 +44,10 @@ EXPECTED: dict[str, dict[int, list[str]]] = {
         2: ["epoch 5:", "Evaluation(accuracy=0.8"],
         3: ["paper's scheme: final test accuracy"],
     },
+    "ablation/": {
+        1: ["no dropout: test accuracy", "paper 2014: test accuracy"],
+        2: ["keep_hidden=0.3: test accuracy", "keep_hidden=1.0: test accuracy"],
+    },
 }
 
 RICH: dict[str, list[int]] = {
@@ -54,4 +58,5 @@ RICH: dict[str, list[int]] = {
     "network-class/": [3],
     "mnist/": [1, 4, 5, 6],
     "fast-trainer/": [3],
+    "ablation/": [1, 2],
 }
