@@ -390,3 +390,25 @@ def test_no_scaling_and_scaling_at_test_train_the_same_network():
     for a, b in zip(models["none"].weights_, models["test"].weights_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(models["none"].predict_proba(x), models["test"].predict_proba(x))
+
+
+# --- scripts/check_cluster.py compares rows field by field --------------------------------------
+
+check_cluster = load("dp_check_cluster", REPO / "scripts" / "check_cluster.py")
+
+
+def test_the_cluster_check_ignores_only_clock_host_and_commit():
+    mine = {**row("inverted", 1, 0.9), "seconds": 3.0, "finished": "t1", "commit": "abc"}
+    mine["machine"], mine["history"][0]["seconds"] = {"host": "a"}, 1.0
+    theirs = json.loads(json.dumps(mine))
+    theirs.update(seconds=9.0, finished="t2", commit="def", machine={"host": "b"})
+    theirs["history"][0]["seconds"] = 2.0
+    assert (
+        check_cluster.differences(check_cluster.comparable(mine), check_cluster.comparable(theirs))
+        == []
+    )
+    theirs["history"][1]["test_accuracy"] = math.nextafter(0.9, 1.0)  # one bit in one epoch
+    theirs["final"]["extra"] = 1
+    assert check_cluster.differences(
+        check_cluster.comparable(mine), check_cluster.comparable(theirs)
+    ) == ["final.extra (only in one row)", "history[1].test_accuracy: 0.9 != 0.9000000000000001"]
