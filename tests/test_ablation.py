@@ -260,16 +260,19 @@ AGREEING = {
 }  # fmt: skip
 
 
-def conclusion_rows(tmp_path, size="1k", train=None, **leads):
-    """Rows of one size agreeing with the conclusion, but for ``leads``; train accuracies 1
-    without dropout and with 1/p in training, lower for the others (or as ``train`` says)."""
+def conclusion_rows(tmp_path, size="1k", train=None, scale=1.0, **leads):
+    """Rows of one size agreeing with the conclusion, but for ``leads`` (all times ``scale``);
+    train accuracies 1 without dropout and with 1/p in training, lower for the others (or as
+    ``train`` says)."""
     rows = []
     train = {"none": 1.0, "chapter_train": 1.0, "inverted": 1.0, **(train or {})}
+    images = quoted.ABLATION_SIZES[size]
     for slug, (label, _) in quoted.ABLATION_VARIANTS.items():
-        lead = {**AGREEING, **leads}.get(slug, 0.0)
+        lead = scale * {**AGREEING, **leads}.get(slug, 0.0)
         for hidden in quoted.ABLATION_HIDDEN:
             for seed, value in enumerate(FLAT, 1):
-                r = row(label, seed, value + lead, hidden=[hidden])
+                r = row(label, seed, value + lead, hidden=[hidden], train_size=images,
+                        partitions=10, batch_size=100)  # fmt: skip
                 r["final"]["train_accuracy"] = train.get(slug, 0.97)
                 rows.append(r)
     write_rows(tmp_path, f"ablation-{size}.jsonl", rows)
@@ -280,13 +283,18 @@ SAYS = [name for name in quoted.NUMBERS if name.startswith("ablation.says.")]
 
 
 def test_rows_that_agree_with_the_conclusion_render_every_statement(tmp_path):
+    conclusion_rows(tmp_path, "3k", scale=0.8)  # the same story, smaller leads
     results = conclusion_rows(tmp_path)
     for name in SAYS:
         assert quoted.render(name, results)
-    both = "1,000 images (100 and 800 hidden nodes)"
+    both = "1,000 images (100 and 800 hidden nodes) and 3,000 images (100 and 800 hidden nodes)"
     assert quoted.render("ablation.says.ingredient", results) == both
     assert quoted.render("ablation.says.where", results).startswith(f"With {both}, at least one")
-    assert quoted.render("ablation.says.chapter_wins", results) == "0 of the 2"
+    assert quoted.render("ablation.says.chapter_wins", results) == "0 of the 4"
+    assert quoted.render("ablation.says.shrinking", results) == (
+        "+1.4 and +1.1 points with 100 hidden nodes (1,000 and 3,000 images) and +1.4 and +1.1 "
+        "points with 800 hidden nodes (1,000 and 3,000 images)"
+    )
     assert quoted.render("ablation.says.masks", results) == (
         "neither kind of mask in any complete setting"
     )
@@ -294,6 +302,18 @@ def test_rows_that_agree_with_the_conclusion_render_every_statement(tmp_path):
     assert quoted.render("ablation.says.masks", either) == (
         "per-example masks with 1,000 images (100 and 800 hidden nodes)"
     )
+    conclusion_rows(tmp_path / "either", "3k", inverted=0.004)  # 300 images share a mask
+    with pytest.raises(quoted.MissingResult, match="only where a partition is one mini-batch"):
+        quoted.render("ablation.says.masks", quoted.Results(tmp_path / "either"))
+
+
+def test_the_lead_of_dropout_must_shrink_with_the_training_size(tmp_path):
+    conclusion_rows(tmp_path, "3k", scale=1.2)
+    results = conclusion_rows(tmp_path)
+    with pytest.raises(quoted.MissingResult, match="lead over no dropout shrinks"):
+        quoted.render("ablation.says.shrinking", results)
+    with pytest.raises(quoted.MissingResult, match="fewer than two complete sizes"):
+        quoted.render("ablation.says.shrinking", conclusion_rows(tmp_path / "one"))
 
 
 NO_LEAD = {slug: 0.0 for slug in AGREEING}
@@ -305,8 +325,6 @@ NO_LEAD = {slug: 0.0 for slug in AGREEING}
         (NO_LEAD, None, "smallest_helps", "dropout beats no dropout on the smallest"),
         ({}, {"none": 0.99}, "smallest_helps", "no dropout fits its training images"),
         ({"paper": 0.016}, None, "ingredient", "two variants with 1/p in training have the two"),
-        ({**NO_LEAD, "inverted": 0.014, "chapter_train": 0.003}, None, "ingredient",
-         "both variants with 1/p in training beat"),
         ({}, {"chapter": 1.0}, "ingredient", "scheme, which fits its training images less"),
         ({"chapter_train": 0.0075}, None, "ingredient", "switching between per-example and"),
         ({"chapter_test": 0.01}, None, "test_scaling", "weights x p at test alone"),
