@@ -430,3 +430,20 @@ def test_the_cluster_check_ignores_only_clock_host_and_commit():
     assert check_cluster.differences(
         check_cluster.comparable(mine), check_cluster.comparable(theirs)
     ) == ["final.extra (only in one row)", "history[1].test_accuracy: 0.9 != 0.9000000000000001"]
+
+
+def test_the_best_keep_probability_is_read_from_the_complete_values(tmp_path):
+    rows = []
+    for keep, lead in ((0.5, 0.012), (0.8, 0.004), (1.0, 0.0)):
+        for seed, value in enumerate(FLAT, 1):
+            r = row("", seed, value + lead, keep_hidden=keep, keep_input=1.0)
+            rows.append(r)
+    rows.append(row("", 1, 0.99, keep_hidden=0.3, keep_input=1.0))  # one seed: not counted
+    write_rows(tmp_path, "keep-hidden.jsonl", rows)
+    results = quoted.Results(tmp_path)
+    assert quoted.render("keep.best.hidden", results) == (
+        "0.5 (ahead of no dropout by more than two standard deviations), among the 3 of 8 "
+        "values complete so far"
+    )
+    assert quoted.render("keep.hidden.k30", results) == "1 of 5 seeds so far"
+    assert quoted.render("keep.best.input", results).startswith("not known yet")
