@@ -447,3 +447,28 @@ def test_the_best_keep_probability_is_read_from_the_complete_values(tmp_path):
     )
     assert quoted.render("keep.hidden.k30", results) == "1 of 5 seeds so far"
     assert quoted.render("keep.best.input", results).startswith("not known yet")
+
+
+def keep_rows(tmp_path, layer, best_lead):
+    field, other = quoted.KEEP_LAYERS[layer], ({"keep_input", "keep_hidden"} - {
+        quoted.KEEP_LAYERS[layer]}).pop()  # fmt: skip
+    rows = [
+        row("", seed, value + (best_lead if keep == 0.5 else 0.0), **{field: keep, other: 1.0})
+        for keep in quoted.KEEP_VALUES
+        for seed, value in enumerate(FLAT, 1)
+    ]
+    write_rows(tmp_path, f"keep-{layer}.jsonl", rows)
+    return quoted.Results(tmp_path)
+
+
+def test_the_inputs_gain_more_is_checked_against_both_sweeps(tmp_path):
+    keep_rows(tmp_path, "hidden", 0.004)
+    with pytest.raises(quoted.MissingResult, match="keep-input incomplete"):
+        quoted.render("keep.says.inputs_more", quoted.Results(tmp_path))
+    results = keep_rows(tmp_path, "input", 0.012)
+    assert quoted.render("keep.says.inputs_more", results) == (
+        "0.8920 ± 0.0016 against 0.8840 ± 0.0016"
+    )
+    results = keep_rows(tmp_path, "input", 0.006)  # ahead, but by less than two deviations
+    with pytest.raises(quoted.MissingResult, match="inputs alone beats dropout on the hidden"):
+        quoted.render("keep.says.inputs_more", results)
