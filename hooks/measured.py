@@ -13,9 +13,9 @@ Three kinds of placeholder, outside ```` ```python ```` blocks:
   the text output of cell 2 (counting from 1); its first group (or the whole match) is put in
   place, as ``<span class="dp-quoted">``.
 
-A name whose quote is a block (``html=True`` in ``hooks/quoted.py``: a figure drawn from the
-results) must stand on a line of its own, outside any fenced block; its HTML takes that line's
-place after the Markdown conversion.
+A figure at the start of a line goes into the Markdown as a raw HTML block; an indented one
+(in an admonition or a list, where Markdown would wrap or escape it) takes its line's place after
+the Markdown conversion.
 
 A name the registry does not know, a results row that is missing, a comparison the prose states
 but the data does not support, a cell that did not print the pattern, or any other ``{{ ... }}``
@@ -111,7 +111,7 @@ def substitute(markdown: str, where: str, results: Any = None) -> tuple[str, lis
                 if NAME.fullmatch(body):
                     quote = numbers.NUMBERS.get(body)
                     if quote is not None and quote.html:
-                        return _block(body, match.group(0), in_fence, line, results)
+                        return _figure(body, match.group(0), in_fence, line, results)
                     try:
                         value = numbers.render(body, results)
                     except numbers.MissingResult as exc:
@@ -133,11 +133,13 @@ def substitute(markdown: str, where: str, results: Any = None) -> tuple[str, lis
     return "".join(out), quotes
 
 
-def _block(name: str, placeholder: str, in_fence: bool, line: str, results: Any) -> str:
-    """Render a block quote now; return the token that stands for it until the HTML is made."""
+def _figure(name: str, placeholder: str, in_fence: bool, line: str, results: Any) -> str:
+    """A figure's markup, rendered now. At the start of a line it goes into the Markdown as it
+    is (a raw HTML block); indented (in an admonition or a list) Markdown would wrap or escape
+    it, so a token stands there until :func:`fill_blocks` puts the HTML in its place."""
     numbers = _numbers()
     if in_fence or line.strip() != placeholder:
-        raise ValueError(f"{name} is a figure: put it on a line of its own, outside code blocks")
+        raise ValueError("a figure must stand alone on its line, outside blocks")
     try:
         block = numbers.render(name, results)
     except numbers.MissingResult as exc:
@@ -145,6 +147,8 @@ def _block(name: str, placeholder: str, in_fence: bool, line: str, results: Any)
             raise
         log.info("%s not measured yet (%s)", name, exc)
         block = "<p>(not measured)</p>"
+    if not line.startswith((" ", "\t")):
+        return block
     token = BLOCK_TOKEN.format(len(_blocks))
     _blocks[token] = block
     return token

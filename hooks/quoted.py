@@ -490,6 +490,8 @@ def _growth_figure(axis: str) -> Callable[[Results], str]:
         )
         return figure._repr_html_()
 
+    return derive
+
 
 # --- the browser beside native: benchmarks/bench_site.py --parts epoch ------------------------
 
