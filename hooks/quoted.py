@@ -987,6 +987,14 @@ def _shrinking_lead(r: Results) -> str:
         claim(len(sizes) >= 2, f"how the lead changes with the size ({hidden} hidden nodes: "
               "fewer than two complete sizes)")  # fmt: skip
         leads = [_best_lead_points(r, (size, hidden)) for size in sizes]
+        for size, lead in zip(sizes, leads, strict=True):
+            train = {v: _ablation_spread(r, size, hidden, v, "train_accuracy").mean
+                     for v in ABLATION_VARIANTS}  # fmt: skip
+            claim(
+                lead >= 0 or all(train[v] < train["none"] for v in DROPOUT_VARIANTS),
+                "where even the best variant ends below no dropout, every dropout variant fits "
+                f"its training images less well; not so with {settings_text([(size, hidden)])}",
+            )
         claim(
             all(a > b for a, b in itertools.pairwise(leads)),
             f"the best variant's lead over no dropout shrinks as the training set grows; not so "

@@ -253,6 +253,124 @@ def test_a_figure_must_stand_on_its_own_line(tmp_path, source):
         measured.substitute(source, "p.md", fake_ablation(tmp_path))
 
 
+# --- the conclusion is checked against the rows ---------------------------------------------------
+
+#: leads over no dropout that agree with every statement of the page's conclusion
+AGREEING = {
+    "chapter": 0.002, "chapter_test": 0.002, "chapter_train": 0.012, "inverted": 0.014,
+    "paper": 0.006,
+}  # fmt: skip
+
+
+def conclusion_rows(tmp_path, size="1k", train=None, scale=1.0, **leads):
+    """Rows of one size agreeing with the conclusion, but for ``leads`` (all times ``scale``);
+    train accuracies 1 without dropout and with 1/p in training, lower for the others (or as
+    ``train`` says)."""
+    rows = []
+    train = {"none": 1.0, "chapter_train": 1.0, "inverted": 1.0, **(train or {})}
+    images = quoted.ABLATION_SIZES[size]
+    for slug, (label, _) in quoted.ABLATION_VARIANTS.items():
+        lead = scale * {**AGREEING, **leads}.get(slug, 0.0)
+        for hidden in quoted.ABLATION_HIDDEN:
+            for seed, value in enumerate(FLAT, 1):
+                r = row(label, seed, value + lead, hidden=[hidden], train_size=images,
+                        partitions=10, batch_size=100)  # fmt: skip
+                r["final"]["train_accuracy"] = train.get(slug, 0.97)
+                rows.append(r)
+    write_rows(tmp_path, f"ablation-{size}.jsonl", rows)
+    return quoted.Results(tmp_path)
+
+
+SAYS = [name for name in quoted.NUMBERS if name.startswith("ablation.says.")]
+
+
+def test_rows_that_agree_with_the_conclusion_render_every_statement(tmp_path):
+    conclusion_rows(tmp_path, "3k", scale=0.8)  # the same story, smaller leads
+    results = conclusion_rows(tmp_path)
+    for name in SAYS:
+        assert quoted.render(name, results)
+    both = "1,000 images (100 and 800 hidden nodes) and 3,000 images (100 and 800 hidden nodes)"
+    assert quoted.render("ablation.says.ingredient", results) == both
+    assert quoted.render("ablation.says.where", results).startswith(f"With {both}, at least one")
+    assert quoted.render("ablation.says.chapter_wins", results) == "0 of the 4"
+    assert quoted.render("ablation.says.shrinking", results) == (
+        "+1.4 and +1.1 points with 100 hidden nodes (1,000 and 3,000 images) and +1.4 and +1.1 "
+        "points with 800 hidden nodes (1,000 and 3,000 images)"
+    )
+    assert quoted.render("ablation.says.masks", results) == (
+        "neither kind of mask in any complete setting"
+    )
+    either = conclusion_rows(tmp_path / "either", chapter_train=0.008)
+    assert quoted.render("ablation.says.masks", either) == (
+        "per-example masks with 1,000 images (100 and 800 hidden nodes)"
+    )
+    conclusion_rows(tmp_path / "either", "3k", inverted=0.004)  # 300 images share a mask
+    with pytest.raises(quoted.MissingResult, match="only where a partition is one mini-batch"):
+        quoted.render("ablation.says.masks", quoted.Results(tmp_path / "either"))
+
+
+def test_the_lead_of_dropout_must_shrink_with_the_training_size(tmp_path):
+    conclusion_rows(tmp_path, "3k", scale=1.2)
+    results = conclusion_rows(tmp_path)
+    with pytest.raises(quoted.MissingResult, match="lead over no dropout shrinks"):
+        quoted.render("ablation.says.shrinking", results)
+    with pytest.raises(quoted.MissingResult, match="fewer than two complete sizes"):
+        quoted.render("ablation.says.shrinking", conclusion_rows(tmp_path / "one"))
+    slower = {"chapter_train": 0.98, "inverted": 0.98}  # fitting their images less well
+    conclusion_rows(tmp_path / "behind", "3k", train=slower, scale=-1.0)  # below no dropout
+    behind = conclusion_rows(tmp_path / "behind")
+    assert "+1.4 and -0.2 points with 100" in quoted.render("ablation.says.shrinking", behind)
+    conclusion_rows(tmp_path / "behind", "3k", train={**slower, "inverted": 1.0}, scale=-1.0)
+    with pytest.raises(quoted.MissingResult, match="fits its training images less well"):
+        quoted.render("ablation.says.shrinking", quoted.Results(tmp_path / "behind"))
+
+
+NO_LEAD = {slug: 0.0 for slug in AGREEING}
+
+
+@pytest.mark.parametrize(
+    ("leads", "train", "statement", "says"),
+    [
+        (NO_LEAD, None, "smallest_helps", "dropout beats no dropout on the smallest"),
+        ({}, {"none": 0.99}, "smallest_helps", "no dropout fits its training images"),
+        ({"paper": 0.016}, None, "ingredient", "two variants with 1/p in training have the two"),
+        ({}, {"chapter": 1.0}, "ingredient", "scheme, which fits its training images less"),
+        ({"chapter_train": 0.0075}, None, "ingredient", "switching between per-example and"),
+        ({"chapter_test": 0.01}, None, "test_scaling", "weights x p at test alone"),
+        ({"chapter": 0.01}, None, "test_scaling", "weights x p at test alone"),
+        ({"paper": 0.014}, None, "paper_steps", "inverted dropout beats the paper's recipe"),
+        ({}, {"paper": 1.0}, "paper_steps", "inverted dropout beats the paper's recipe"),
+    ],
+)  # fmt: skip
+def test_the_build_fails_when_the_data_contradicts_the_conclusion(
+    tmp_path, leads, train, statement, says
+):
+    results = conclusion_rows(tmp_path, train=train, **leads)
+    with pytest.raises(quoted.MissingResult, match="the results no longer show it") as failure:
+        quoted.render(f"ablation.says.{statement}", results)
+    assert says in str(failure.value)
+
+
+def test_a_size_that_is_not_complete_is_left_out_of_the_conclusion(tmp_path):
+    conclusion_rows(tmp_path)
+    late = [
+        dict(r, settings={**r["settings"], "train_size": 3000})
+        for r in conclusion_rows(tmp_path / "x", paper=0.02).all_rows("ablation-1k.jsonl")
+    ]
+    short = [r for r in late if (r["label"], r["seed"]) != ("no dropout", 5)]
+    write_rows(tmp_path, "ablation-3k.jsonl", short)  # a run short: not checked yet
+    assert quoted.render("ablation.says.paper_steps", quoted.Results(tmp_path)).startswith("1,000")
+    write_rows(tmp_path, "ablation-3k.jsonl", late)  # complete, and it contradicts the page
+    with pytest.raises(quoted.MissingResult, match="not so with 3,000 images"):
+        quoted.render("ablation.says.paper_steps", quoted.Results(tmp_path))
+
+
+def test_with_no_complete_setting_the_conclusion_fails_the_build(tmp_path):
+    (tmp_path / "ablation-1k.jsonl").write_text("")
+    with pytest.raises(quoted.MissingResult, match="no setting"):
+        quoted.render("ablation.says.where", quoted.Results(tmp_path))
+
+
 # --- the maths the page states ---------------------------------------------------------------
 
 
