@@ -1,6 +1,6 @@
 """MkDocs hook: measured numbers in the prose, rendered at build time, never typed by hand.
 
-Three kinds of placeholder, outside ```` ```python ```` blocks:
+Four kinds of placeholder, outside ```` ```python ```` blocks:
 
 * ``{{ goals.fast20.test }}``: a number from the committed results files, derived as
   ``hooks/quoted.py`` says. In running text it becomes ``<span class="dp-measured">`` with a
@@ -12,6 +12,9 @@ Three kinds of placeholder, outside ```` ```python ```` blocks:
   (``hooks/cells.py`` must come first in ``mkdocs.yml``), the regular expression is searched in
   the text output of cell 2 (counting from 1); its first group (or the whole match) is put in
   place, as ``<span class="dp-quoted">``.
+* ``{{ cell_seconds(3) }}``: how many seconds cell 3 of this page ran natively at build time
+  (``hooks/cells.py`` measures it), so a page can say how long a cell trains without typing a
+  number: whole seconds, one decimal below 2 s, as ``<span class="dp-quoted">``.
 
 A figure at the start of a line goes into the Markdown as a raw HTML block; an indented one
 (in an admonition or a list, where Markdown would wrap or escape it) takes its line's place after
@@ -48,6 +51,7 @@ HERE = Path(__file__).resolve().parent
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 NAME = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 CELL_CALL = re.compile(r'cell\(\s*(\d+)\s*,\s*"(.*)"\s*\)', re.DOTALL)
+CELL_SECONDS = re.compile(r"cell_seconds\(\s*(\d+)\s*\)")
 FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
 CELL_START = re.compile(r'<div class="dp-cell"[^>]*data-source="[^"]*"[^>]*>')
 TEXT_OUTPUT = re.compile(r'<pre class="dp-out dp-(?:stdout|stderr|result)"[^>]*>(.*?)</pre>', re.S)
@@ -68,7 +72,8 @@ def _numbers() -> ModuleType:
     return sys.modules["dp_hooks_quoted"]
 
 
-_pending: dict[str, list[tuple[int, str, str]]] = {}  # page -> [(cell, pattern, placeholder)]
+# page -> [(cell, pattern, placeholder)]; the pattern is None for cell_seconds(N)
+_pending: dict[str, list[tuple[int, str | None, str]]] = {}
 _blocks: dict[str, str] = {}  # block token -> the HTML that replaces it
 
 
@@ -76,7 +81,9 @@ def parse_cell_quote(body: str) -> tuple[int, str]:
     """``cell(2, "regex")`` -> (2, "regex"), the pattern taken verbatim (no escapes processed)."""
     match = CELL_CALL.fullmatch(body)
     if not match:
-        raise ValueError('expected a results name like goals.fast20.test or cell(N, "pattern")')
+        raise ValueError(
+            'expected a results name like goals.fast20.test, cell(N, "pattern") or cell_seconds(N)'
+        )
     pattern = match.group(2)
     re.compile(pattern)  # a broken pattern fails here, with re's message
     return int(match.group(1)), pattern
@@ -123,7 +130,11 @@ def substitute(markdown: str, where: str, results: Any = None) -> tuple[str, lis
                         return value
                     title = html.escape(f"{quote.about} (results/{quote.file})", quote=True)
                     return f'<span class="dp-measured" title="{title}">{html.escape(value)}</span>'
-                cell, pattern = parse_cell_quote(body)
+                seconds = CELL_SECONDS.fullmatch(body)
+                if seconds:
+                    cell, pattern = int(seconds.group(1)), None
+                else:
+                    cell, pattern = parse_cell_quote(body)
             except (ValueError, LookupError, re.error) as exc:
                 raise PluginError(f"{where}: {match.group(0)}: {exc}") from None
             quotes.append((cell, pattern, match.group(0)))
@@ -173,25 +184,42 @@ def cell_texts(page_html: str) -> list[str]:
     ]
 
 
+def format_seconds(seconds: float) -> str:
+    """A cell's run time as prose quotes it: whole seconds, one decimal below 2 s."""
+    return f"{seconds:.1f}" if seconds < 2 else f"{seconds:.0f}"
+
+
 def fill_cell_quotes(
-    page_html: str, quotes: list, where: str, values: dict[str, str] | None = None
+    page_html: str,
+    quotes: list,
+    where: str,
+    values: dict[str, str] | None = None,
+    seconds: list[float] | None = None,
 ) -> str:
     """Put each quoted cell output in place of its token; fail when a cell did not print it.
 
-    ``values``, if given, receives each token and the plain value put in its place.
+    ``values``, if given, receives each token and the plain value put in its place. ``seconds``
+    are the cells' build-time run times, in page order (for ``cell_seconds(N)``).
     """
     texts = cell_texts(page_html)
     for index, (cell, pattern, placeholder) in enumerate(quotes):
         if not 1 <= cell <= len(texts):
             raise PluginError(f"{where}: {placeholder}: the page has {len(texts)} cells")
-        found = re.search(pattern, texts[cell - 1])
-        if found is None:
-            raise PluginError(
-                f"{where}: {placeholder}: cell {cell} did not print this; its output:\n"
-                + texts[cell - 1]
-            )
-        value = found.group(1) if found.groups() else found.group(0)
-        span = f'<span class="dp-quoted" title="printed by cell {cell} of this page">'
+        if pattern is None:
+            if seconds is None or len(seconds) != len(texts):
+                raise PluginError(f"{where}: {placeholder}: the cells' run times are unknown")
+            value = format_seconds(seconds[cell - 1])
+            title = f"seconds cell {cell} of this page ran natively when the site was built"
+        else:
+            found = re.search(pattern, texts[cell - 1])
+            if found is None:
+                raise PluginError(
+                    f"{where}: {placeholder}: cell {cell} did not print this; its output:\n"
+                    + texts[cell - 1]
+                )
+            value = found.group(1) if found.groups() else found.group(0)
+            title = f"printed by cell {cell} of this page"
+        span = f'<span class="dp-quoted" title="{title}">'
         token = TOKEN.format(index)
         if values is not None:
             values[token] = value
@@ -215,6 +243,7 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     if not quotes:
         return html_text
     values: dict[str, str] = {}
-    filled = fill_cell_quotes(html_text, quotes, page.file.src_uri, values)
+    seconds = [cell["seconds"] for cell in getattr(page, "run_cells", [])]
+    filled = fill_cell_quotes(html_text, quotes, page.file.src_uri, values, seconds)
     page.cell_quotes = values  # hooks/notebooks.py puts them into the page's notebook
     return filled

@@ -313,3 +313,23 @@ def test_a_ratio_claim_fails_when_the_peer_is_faster(tmp_path):
             {**r, "metrics": {"cpu_seconds_per_epoch": 2.0}} for r in rows]  # fmt: skip
     write_rows(tmp_path, "bench-peers.jsonl", rows)
     assert quoted.render("peers.pytorch_ratio", quoted.Results(tmp_path)) == "2.0–4.0"
+
+
+def test_cell_seconds_are_the_build_time_run_of_that_cell():
+    text, quotes = measured.substitute("Takes {{ cell_seconds(2) }} s, {{cell_seconds(1)}} s.", "p")
+    values: dict[str, str] = {}
+    filled = measured.fill_cell_quotes(PAGE_HTML.format(text), quotes, "p", values, [1.24, 37.6])
+    assert (
+        "Takes <span" in filled and ">38</span> s, <span" in filled and ">1.2</span> s." in filled
+    )
+    assert sorted(values.values()) == ["1.2", "38"]
+    assert 'title="seconds cell 2 of this page ran natively when the site was built"' in filled
+
+
+def test_cell_seconds_without_the_cells_run_times_fail():
+    text, quotes = measured.substitute("{{ cell_seconds(1) }}", "p.md")
+    with pytest.raises(PluginError, match="the cells' run times are unknown"):
+        measured.fill_cell_quotes(PAGE_HTML.format(text), quotes, "p.md")
+    text, quotes = measured.substitute("{{ cell_seconds(3) }}", "p.md")
+    with pytest.raises(PluginError, match="the page has 2 cells"):
+        measured.fill_cell_quotes(PAGE_HTML.format(text), quotes, "p.md", seconds=[1.0, 2.0])

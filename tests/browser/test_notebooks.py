@@ -119,7 +119,7 @@ def test_the_install_cell_downloads_the_sites_wheel(site_dir: Path, tmp_path: Pa
 
 
 def test_pages_without_cells_have_no_notebook(site_dir: Path) -> None:
-    for path in ("api/", "native/"):
+    for path in ("api/", "deploy/"):
         assert not LINK_RE.search((site_dir / path / "index.html").read_text(encoding="utf-8"))
     notebooks = sorted(p.name for p in (site_dir / "notebooks").glob("*.ipynb"))
     assert len(notebooks) == len(cell_pages())
