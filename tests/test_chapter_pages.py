@@ -239,3 +239,14 @@ def test_a_broken_solution_fails_the_build(tmp_path, solution: str, error: str) 
     assert proc.returncode != 0
     assert "index.md, cell 2 failed at build time" in proc.stderr
     assert error in proc.stderr
+
+
+@pytest.mark.parametrize("name", chapter_pages())
+def test_long_cells_say_how_long_they_ran(name: str) -> None:
+    """A cell allowed a longer build-time timeout trains for long: the prose quotes its seconds."""
+    text = page_text(name)
+    fences = re.findall(r"^\s*```python run\b(.*)$", text, re.MULTILINE)
+    long = [number for number, info in enumerate(fences, start=1) if "timeout=" in info]
+    quoted = {int(n) for n in re.findall(r"\{\{\s*cell_seconds\((\d+)\)\s*\}\}", text)}
+    assert set(long) <= quoted, f"{name}: cells {sorted(set(long) - quoted)} train for long"
+    assert quoted <= set(range(1, len(fences) + 1)), f"{name}: cell_seconds of a missing cell"

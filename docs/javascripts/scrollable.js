@@ -1,12 +1,13 @@
 // Keyboard access to whatever scrolls (WCAG 2.1.1; axe's rule scrollable-region-focusable).
 //
-// mkdocs-material makes its code blocks focusable when they overflow, but not its table wrappers,
-// and the runnable cells add outputs (wide figures, long lines) while the page is open. Each such
-// element gets tabindex="0" while its content is wider or taller than its box, and loses it when
-// the content fits again (a wider window, a shorter output), so the Tab order only grows by the
-// regions that really scroll. Focus rings: docs/stylesheets/a11y.css.
+// mkdocs-material makes its code blocks focusable when they overflow, but not its table wrappers
+// or its display formulas (div.arithmatex, which scroll sideways on a phone), and the runnable
+// cells add outputs (wide figures, long lines) while the page is open. Each such element gets
+// tabindex="0" while its content is wider or taller than its box, and loses it when the content
+// fits again (a wider window, a shorter output), so the Tab order only grows by the regions that
+// really scroll. Focus rings: docs/stylesheets/a11y.css.
 
-const SCROLLABLE = ".md-typeset__scrollwrap, .dp-out, .dp-out figure";
+const SCROLLABLE = ".md-typeset__scrollwrap, div.arithmatex, .dp-out, .dp-out figure";
 
 function update(el) {
   const { overflowX, overflowY } = getComputedStyle(el);

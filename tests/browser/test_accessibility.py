@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 WIDE = {"width": 1280, "height": 900}
 NARROW = {"width": 390, "height": 844}
-KEYBOARD_PAGE = "thinning/"  # six quick cells, numpy and dropout_py only
+KEYBOARD_PAGE = "thinning/"  # six quick cells and two in solutions, numpy and dropout_py only
 IDLE = (
     "() => !document.querySelector("
     "'.dp-cell[data-cell-state=queued], .dp-cell[data-cell-state=running]')"
@@ -86,6 +86,10 @@ FOCUSED = """() => {
 }"""
 
 
+SHOWN_CELLS = """() => [...document.querySelectorAll(".dp-cell")]
+  .filter((cell) => !cell.closest("details:not([open])")).length"""
+
+
 def focused(page) -> dict:
     settle(page)  # e.g. the search overlay fading out after the focus left the search field
     return page.evaluate(FOCUSED)
@@ -112,7 +116,9 @@ def test_keyboard_only_walk_through_a_page(context, server) -> None:
     page = ctx.new_page()
     page.goto(base + KEYBOARD_PAGE)
     wait_until_ready(page)
-    count = page.locator(".dp-cell").count()
+    total = page.locator(".dp-cell").count()
+    count = page.evaluate(SHOWN_CELLS)  # the others are in solutions, folded away
+    assert 0 < count < total, (count, total)
     status = page.locator(".dp-status")
     assert status.get_attribute("role") == "status" and status.get_attribute("aria-live")
     assert cell(page, 1).locator(".dp-cell-output").get_attribute("aria-live") == "polite"
@@ -128,8 +134,16 @@ def test_keyboard_only_walk_through_a_page(context, server) -> None:
     assert controls == expected
     assert all(s["ring"] and s["seen"] for s in stops if s["name"] in expected), stops
 
+    # A folded solution opens from the keyboard, and its cell joins the Tab order.
+    press_until(page, "Tab", "Solution")
+    page.keyboard.press("Enter")
+    solution = [f"Python cell {count + 1}", f"Run cell {count + 1}"]
+    stops = press_until(page, "Tab", solution[1], limit=2)
+    assert [s["name"] for s in stops] == solution
+    assert all(s["ring"] and s["seen"] for s in stops), stops
+
     # In an editor the reader has typed in, Tab indents; Escape leaves for the Run button.
-    press_until(page, "Shift+Tab", "Python cell 1", limit=3 * count + 20)
+    press_until(page, "Shift+Tab", "Python cell 1", limit=3 * total + 20)
     original = cell(page, 1).locator(".cm-content").inner_text()
     page.keyboard.press("Control+a")
     page.keyboard.type("print('typed')")
@@ -159,7 +173,7 @@ def test_keyboard_only_walk_through_a_page(context, server) -> None:
     assert status.inner_text() == "Running cell 1…"
 
     # Back to the toolbar's Stop, still by keyboard; the focus stays in the toolbar afterwards.
-    stops = press_until(page, "Shift+Tab", "Stop", limit=3 * count + 20)
+    stops = press_until(page, "Shift+Tab", "Stop", limit=3 * total + 20)
     assert all(s["ring"] and s["seen"] for s in stops if s["name"] in expected), stops
     page.keyboard.press("Enter")
     page.wait_for_function(IDLE)
