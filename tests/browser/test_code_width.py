@@ -21,6 +21,8 @@ def test_no_cell_scrolls_sideways(browser, server, width: int) -> None:
     overflowing = {}
     for path in cell_pages():
         page.goto(base + path)
+        # The exercises' solutions unfolded: their cells must fit the narrower nested box too.
+        page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
         page.focus(".dp-cell-code")  # the editors load now, without waiting for Python
         page.wait_for_function(
             "() => document.querySelectorAll('.dp-cell .cm-scroller').length"

@@ -76,6 +76,8 @@ def test_run_all_finishes_every_cell(context, server, artifacts: Path, path: str
     page = open_page(ctx, base + path)
     page.get_by_role("button", name="Run all", exact=True).click()
     page.wait_for_function(IDLE, timeout=RUN_ALL_TIMEOUT_MS)
+    # Unfold the exercises' solutions: their outputs are checked, shown and audited too.
+    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
     page.screenshot(path=str(artifacts / screenshot_name(path)), full_page=True)
 
     cells = page.locator(".dp-cell")
