@@ -57,6 +57,10 @@ EXPECTED: dict[str, dict[int, list[str]]] = {
         4: ["kept nodes per example:"],
         5: ["layer 0: largest difference", "layer 1: largest difference"],
     },
+    "speed/": {
+        1: ["multiply-adds per step: 5113600"],
+        2: ["batch 32: 32 steps", "batch 128: 8 steps"],
+    },
     "native/": {
         1: ["left the loop at step 7 of 20", "the same weights as one uninterrupted run"],
         2: ["DropoutMLP(784-100-10"],
