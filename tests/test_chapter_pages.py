@@ -30,10 +30,14 @@ FENCE_RE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 BLOCK_RE = re.compile(
     r'^(?P<indent>\s*)(?P<marker>!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+"(?P<title>[^"]*)")?\s*$'
 )
+# Pages merged after the exercises were written: they still need goals, a formula and exercises.
+# strict xfail, so the entry must go once the page has them.
+PENDING = {"ablation.md": {"goals", "exercises", "long cells"}}
 MATHS_RE = re.compile(r"\$\$|(?<![\\$])\$[^$\s][^$\n]*\$")
 
 
-def chapter_pages() -> list[str]:
+def chapter_pages(check: str = "") -> list:
+    """The chapter pages; those still ``PENDING`` for ``check`` as strict xfail parameters."""
     with (REPO / "mkdocs.yml").open(encoding="utf-8") as stream:
         nav = yaml_load(stream)["nav"]
     pages = [
@@ -45,7 +49,13 @@ def chapter_pages() -> list[str]:
         for page in item.values()
     ]
     assert len(pages) >= 7, pages
-    return pages
+    reason = f"{check}: a page merged after the others got theirs, not done yet"
+    return [
+        pytest.param(p, marks=pytest.mark.xfail(reason=reason, strict=True))
+        if check in PENDING.get(p, ())
+        else p
+        for p in pages
+    ]
 
 
 @dataclass
@@ -118,7 +128,7 @@ def page_text(name: str) -> str:
     return (REPO / "docs" / name).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", chapter_pages())
+@pytest.mark.parametrize("name", chapter_pages("goals"))
 def test_the_page_opens_with_what_you_will_learn_and_what_you_need(name: str) -> None:
     lines = page_text(name).splitlines()
     assert lines[0].startswith("# "), f"{name}: no title on the first line"
@@ -137,7 +147,7 @@ def test_the_page_typesets_a_formula(name: str) -> None:
     assert MATHS_RE.search(prose(page_text(name))), f"{name}: no $…$ or $$ formula"
 
 
-@pytest.mark.parametrize("name", chapter_pages())
+@pytest.mark.parametrize("name", chapter_pages("exercises"))
 def test_the_page_ends_with_exercises_whose_solutions_run_and_check(name: str) -> None:
     text = page_text(name)
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
@@ -241,7 +251,7 @@ def test_a_broken_solution_fails_the_build(tmp_path, solution: str, error: str) 
     assert error in proc.stderr
 
 
-@pytest.mark.parametrize("name", chapter_pages())
+@pytest.mark.parametrize("name", chapter_pages("long cells"))
 def test_long_cells_say_how_long_they_ran(name: str) -> None:
     """A cell allowed a longer build-time timeout trains for long: the prose quotes its seconds."""
     text = page_text(name)
