@@ -62,6 +62,10 @@ CACHE = REPO / ".cache" / "cells"
 OPTIONS = {"run", "expect", "timeout"}
 OUTPUT_SLOT = "<!--dp-cell-output-->"
 CELL_RE = re.compile(r'<div class="dp-cell"[^>]*?data-source="([^"]*)"[^>]*>')
+#: A cell that trains a network: the page then loads SciPy in the background as it opens, so that
+#: the engines' products use its BLAS (see ``dropout_py.nn.products``).
+TRAINING_CALL = re.compile(r"\.(?:fit|fit_iter|train)\(|\bcompare_runs\(")
+TRAINING_PACKAGES = "scipy"
 
 log = logging.getLogger("mkdocs.hooks.cells")
 
@@ -201,9 +205,11 @@ def render_output(event: dict[str, Any]) -> str:
     return f'<div class="dp-out dp-rich"{attr}>{event["data"]}</div>'
 
 
-def _toolbar(config: MkDocsConfig) -> str:
+def _toolbar(config: MkDocsConfig, cells: list[dict[str, Any]]) -> str:
     url = (config.extra.get("cells", {}) or {}).get("pyodide_url")
     cdn = f' data-pyodide-url="{html.escape(url, quote=True)}"' if url else ""
+    if any(TRAINING_CALL.search(cell["source"]) for cell in cells):
+        cdn += f' data-preload="{TRAINING_PACKAGES}"'
     return (
         f'<div class="dp-toolbar" role="toolbar" aria-label="Python cells"{cdn}>'
         '<button type="button" class="md-button dp-run-all" disabled>Run all</button>'
@@ -246,4 +252,4 @@ def on_page_content(html_text: str, page: Page, config: MkDocsConfig, files: Fil
     merged = parts[0] + "".join(out + rest for out, rest in zip(outputs, parts[1:], strict=True))
     heading_end = merged.find("</h1>")
     cut = heading_end + len("</h1>") if heading_end >= 0 else 0
-    return merged[:cut] + _toolbar(config) + merged[cut:]
+    return merged[:cut] + _toolbar(config, cells) + merged[cut:]

@@ -83,8 +83,29 @@ def test_the_pyodide_url_comes_from_the_one_version_constant(cdn: bool, monkeypa
     monkeypatch.delenv(site_runtime.CDN_ENV, raising=False)
     config = SimpleNamespace(extra={"cells": {"pyodide_cdn": cdn}})
     site_runtime.on_config(config)
-    toolbar = cells._toolbar(config)
+    toolbar = cells._toolbar(config, [])
     url = vendor_pyodide.CDN_URL
     assert f"/v{vendor_pyodide.PYODIDE_VERSION}/" in url
     assert (f'data-pyodide-url="{url}"' in toolbar) is cdn
     assert ("data-pyodide-url" in toolbar) is cdn
+
+
+@pytest.mark.parametrize(
+    ("source", "trains"),
+    [
+        ("model.fit(x, y)", True),
+        ("for event in model.fit_iter(x, y):\n    pass", True),
+        ("nn.train(x, targets, epochs=3)", True),
+        ("runs = compare_runs(configs, train)", True),
+        ("nn.dropout_weight_matrices(0.5, 0.5)", False),
+        ("import numpy as np\nprint(np.ones(3))", False),
+    ],
+)
+def test_pages_that_train_preload_scipy(source: str, trains: bool) -> None:
+    from types import SimpleNamespace
+
+    from hooks import cells
+
+    config = SimpleNamespace(extra={"cells": {}})
+    toolbar = cells._toolbar(config, [{"source": "x = 1"}, {"source": source}])
+    assert ('data-preload="scipy"' in toolbar) is trains

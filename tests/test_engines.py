@@ -4,12 +4,14 @@ Every test runs on the chapter's NeuralNetwork and on DropoutMLP in both mask mo
 dropout switched on, so that the random generator matters wherever the order of events does.
 """
 
+import signal
+
 import numpy as np
 import pytest
 
 from dropout_py import DropoutMLP, NeuralNetwork, load_model
 from dropout_py.data.preprocessing import chapter_scale
-from dropout_py.nn.engine import Engine
+from dropout_py.nn.engine import Engine, observe_training
 from dropout_py.nn.metrics import Evaluation
 
 N_PIXELS, N_CLASSES = 12, 3
@@ -204,3 +206,98 @@ def test_fit_iter_checks_its_arguments_before_the_first_event(make):
         model.fit_iter(X[:, :5], labels)
     with pytest.raises(ValueError):
         model.fit_iter(X, labels[:10])
+
+
+def test_resume_finishes_the_run_that_was_left(make):
+    images, labels = pixels()
+    whole = make(7)
+    X = whole.prepare(images)
+    expected = list(whole.fit_iter(X, labels, epochs=3, validation_data=(X[:20], labels[:20])))
+
+    model = make(7)
+    events = model.fit_iter(X, labels, epochs=3, validation_data=(X[:20], labels[:20]))
+    first = [event for _, event in zip(range(len(expected) // 2), events, strict=False)]
+    assert model.unfinished_epochs == 3 - model.epochs_trained_
+    rest = list(model.resume_iter())
+
+    assert_same_state(model, whole)
+    assert [(e.kind, e.epoch, e.epochs, e.step) for e in first + rest] == [
+        (e.kind, e.epoch, e.epochs, e.step) for e in expected
+    ]
+    assert [r["test_accuracy"] for r in model.history_] == [
+        r["test_accuracy"] for r in whole.history_
+    ]
+    assert model.unfinished_epochs == 0
+    with pytest.raises(RuntimeError, match="nothing to resume"):
+        model.resume()
+
+
+class StopInside:
+    """Wraps a model's method: on call number ``at`` it runs, then Ctrl+C arrives inside it."""
+
+    def __init__(self, model, method: str, at: int, before: bool = False):
+        self.original = getattr(model, method)
+        self.at, self.calls, self.before = at, 0, before
+        setattr(model, method, self)
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at and self.before:
+            signal.raise_signal(signal.SIGINT)
+        result = self.original(*args, **kwargs)
+        if self.calls == self.at and not self.before:
+            signal.raise_signal(signal.SIGINT)  # as if Stop were pressed before it returned
+        return result
+
+
+@pytest.mark.parametrize("at", [1, 5, 9])
+def test_ctrl_c_during_a_step_lands_after_it_and_resume_continues(make, at):
+    images, labels = pixels()
+    whole = make(5)
+    X = whole.prepare(images)
+    whole.fit(X, labels, epochs=2, score_train=False)
+
+    model = make(5)
+    seen = []
+    StopInside(model, "_train_step", at)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, labels, epochs=2, score_train=False, callback=seen.append)
+    steps = len(model.epoch_position_.steps) if model.epoch_position_ else None
+    done = model.epochs_trained_ * (steps or 0) + (model.epoch_position_.step or 0)
+    assert done == at  # the step the signal came in was finished and counted
+    records = model.resume()  # the callback of the interrupted fit goes on
+    assert_same_state(model, whole)
+    assert [e.kind for e in seen].count("epoch") == 2
+    assert model.unfinished_epochs == 0
+
+
+def test_ctrl_c_while_scoring_leaves_the_epoch_to_finish_again(make):
+    images, labels = pixels()
+    whole = make(2)
+    X = whole.prepare(images)
+    whole.fit(X, labels, epochs=2, validation_data=(X, labels))
+
+    model = make(2)
+    StopInside(model, "_evaluate", 1, before=True)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, labels, epochs=2, validation_data=(X, labels))
+    assert model.epochs_trained_ == 0 and model.unfinished_epochs == 2
+    model.resume()
+    assert_same_state(model, whole)
+    assert len(model.history_) == 2
+    assert model.history_[0]["test_accuracy"] == whole.history_[0]["test_accuracy"]
+
+
+def test_observers_see_every_event_of_every_run(make):
+    images, labels = pixels()
+    model = make(1)
+    seen = []
+    stop = observe_training(lambda engine, event: seen.append((engine, event.kind)))
+    try:
+        events = list(model.fit_iter(model.prepare(images), labels, epochs=1))
+    finally:
+        stop()
+    assert [kind for _, kind in seen] == [e.kind for e in events]
+    assert all(engine is model for engine, _ in seen)
+    list(model.fit_iter(model.prepare(images), labels, epochs=1))
+    assert len(seen) == len(events)  # stopped observing

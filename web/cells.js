@@ -329,6 +329,7 @@ class Page {
       wasmGz: indexURL === siteIndex,
       dataURL: new URL("data/mnist/", SITE_ROOT).href,
       prefetch: this.sources.join("\n"),
+      preload: this.toolbar.dataset.preload?.split(" ") ?? [],
     };
   }
 

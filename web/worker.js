@@ -8,7 +8,9 @@
 //   {id, type: "init", config}   load Pyodide, numpy and dropout_py, mount the data, make a session
 //       config = {indexURL, lockURL, siteLockURL, dataURL, interrupt: SharedArrayBuffer|null,
 //                 wasmGz: the runtime's .wasm is hosted gzipped (true unless it comes from the CDN),
-//                 prefetch: all cell code of the page (its imports are loaded in the background)}
+//                 prefetch: all cell code of the page (its imports are loaded in the background),
+//                 preload: packages to load in the background as well (["scipy"] on pages that
+//                 train: the engines' products then use its BLAS, see dropout_py/nn/products.py)}
 //   {id, type: "run", code, number}   run one cell in the page's namespace
 // Stop uses the shared interrupt buffer (written by the page, read by Python) when the page is
 // cross-origin isolated; otherwise the page terminates this worker and starts a new one.
@@ -21,6 +23,7 @@ const DATA_MOUNT = "/data/mnist";
 let pyodide = null;
 let session = null;
 let currentId = null;
+let background = Promise.resolve(); // the packages loading in the background (see prefetch)
 
 const post = (message) => self.postMessage(message);
 const seconds = (start) => Math.round(performance.now() - start) / 1000;
@@ -191,14 +194,21 @@ lambda post: cell_runtime.Session(lambda event: post(json.dumps(event)))
   if (config.interrupt) pyodide.setInterruptBuffer(new Uint8Array(config.interrupt));
   post({ type: "status", text: bundle ? "data mounted" : "session", seconds: seconds(step) });
   post({ type: "status", text: "ready", seconds: seconds(start), ready: true });
-  prefetch(config.prefetch).catch((error) => post({ type: "status", text: `Loading failed: ${error.message}` }));
+  background = prefetch(config.prefetch, config.preload ?? []).catch((error) =>
+    post({ type: "status", text: `Loading failed: ${error.message}` }),
+  );
 }
 
-// Packages the page's cells import beyond the preloaded ones (scipy on one page) start loading
-// now, in the background; a cell that needs them waits for them in run().
-async function prefetch(code) {
+// Packages the page's cells import beyond the preloaded ones, and those the page asks for
+// (scipy where cells train), start loading now, in the background; every cell waits for them
+// in run(), so that `import dropout_py` finds SciPy where the page meant it to.
+async function prefetch(code, packages) {
   const start = performance.now();
-  const loaded = await pyodide.loadPackagesFromImports(code, { messageCallback: () => {} });
+  const quiet = { messageCallback: () => {} };
+  const loaded = [
+    ...(await pyodide.loadPackagesFromImports(code, quiet)),
+    ...(packages.length ? await pyodide.loadPackage(packages, quiet) : []),
+  ];
   if (loaded.length) {
     const names = loaded.map((p) => p.name).join(", ");
     post({ type: "status", text: names, seconds: seconds(start) });
@@ -207,6 +217,7 @@ async function prefetch(code) {
 
 async function run(id, code, number) {
   currentId = id;
+  await background;
   try {
     await pyodide.loadPackagesFromImports(code, {
       messageCallback: (text) => post({ type: "status", text }),

@@ -28,6 +28,15 @@ nothing. Training stops with a :class:`DivergenceError` at the first step whose 
 finite number; the weights are checked too, every :data:`CHECK_ROWS` training rows and after
 every epoch (engines that measure no loss per step rely on this alone). Both checks together cost
 about 0.1 % of an epoch (``benchmarks/bench_divergence_check.py``).
+
+A run left early can also be finished as it was asked for: :meth:`Engine.resume` (or
+:meth:`Engine.resume_iter`) trains the epochs the last ``fit``/``fit_iter`` call had left, on its
+data, with its scoring (and, for ``fit``, its callback). A ``KeyboardInterrupt`` (Ctrl+C, or the
+site's Stop button) that arrives during a step is held back until the step is done, so it always
+leaves the model between two steps, ready to resume.
+
+:func:`observe_training` lets a host (the site's cell runtime) see the events of every training
+run, e.g. to show how long an epoch takes, without any change to the code that trains.
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
@@ -56,6 +67,59 @@ EVAL_CHUNK = 10_000  # rows per forward pass when predicting or scoring
 CHECK_ROWS = 10_000
 
 Validation = tuple[np.ndarray, np.ndarray] | None
+Callback = Callable[[TrainingEvent], bool | None]
+Observer = Callable[["Engine", TrainingEvent], None]
+
+_observers: list[Observer] = []
+
+
+def observe_training(observer: Observer) -> Callable[[], None]:
+    """Call ``observer(engine, event)`` with every event of every training run from now on.
+
+    Returns
+    -------
+    callable
+        Call it to stop observing. An observer must be quick and must not raise.
+    """
+    _observers.append(observer)
+    return lambda: _observers.remove(observer)
+
+
+@contextlib.contextmanager
+def _holding_interrupts() -> Iterator[None]:
+    """Hold back a KeyboardInterrupt that arrives inside the block until the block is done.
+
+    Only where Python's default SIGINT handler is in place, in the main thread (natively Ctrl+C,
+    in Pyodide the page's Stop through the interrupt buffer); elsewhere the block runs as is.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
+
+
+@dataclass
+class _Run:
+    """One ``fit``/``fit_iter``/``train`` call: what it trains on and how far it got."""
+
+    X: np.ndarray
+    targets: np.ndarray
+    epochs: int
+    validation: Validation
+    score_train: bool
+    plan: dict[str, Any] | None = None
+    callback: Callback | None = None
+    done: int = 0
 
 
 class DivergenceError(ArithmeticError):
@@ -134,11 +198,21 @@ class Engine(ABC):
     history_: list[dict[str, float]]
     epochs_trained_: int
     epoch_position_: EpochPosition | None
+    _run: _Run | None = None
 
     def _reset_progress(self) -> None:
         self.history_ = []
         self.epochs_trained_ = 0
         self.epoch_position_ = None
+        self._run = None
+
+    @property
+    def unfinished_epochs(self) -> int:
+        """Epochs the last ``fit``/``fit_iter`` call still had to train when it was left (0: none).
+
+        An epoch stopped halfway counts as one; :meth:`resume` trains them.
+        """
+        return 0 if self._run is None else self._run.epochs - self._run.done
 
     @property
     @abstractmethod
@@ -219,10 +293,20 @@ class Engine(ABC):
             training cleanly; a later call goes on from there (see :mod:`dropout_py.nn.engine`).
             The arguments are checked at once, before the first event.
         """
+        return self._epochs(self._new_run(X, y, epochs, validation_data, score_train))
+
+    def _new_run(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        epochs: int,
+        validation_data: tuple[np.ndarray, np.ndarray] | None,
+        score_train: bool,
+    ) -> _Run:
         X, targets = self._check_data(X, y)
         epochs = check.positive_int(epochs, "epochs")
         validation = None if validation_data is None else self._check_data(*validation_data)
-        return self._epochs(X, targets, epochs, validation, score_train)
+        return _Run(X, targets, epochs, validation, score_train)
 
     def fit(
         self,
@@ -244,10 +328,43 @@ class Engine(ABC):
         list of dict
             The records of the epochs completed in this call (also in :attr:`history_`).
         """
+        run = self._new_run(X, y, epochs, validation_data, score_train)
+        run.callback = callback
+        return self._consume(self._epochs(run), callback)
+
+    def resume_iter(self) -> Iterator[TrainingEvent]:
+        """Go on with the ``fit``/``fit_iter`` call that was left early, as :meth:`fit_iter` would.
+
+        Trains its :attr:`unfinished_epochs` on its data, scoring as it asked; the events count
+        its epochs (``epoch`` 3 of ``epochs`` 5...).
+
+        Raises
+        ------
+        RuntimeError
+            If there is nothing to resume (no call was left early, or it has finished since).
+        """
+        if not self.unfinished_epochs:
+            raise RuntimeError(
+                "nothing to resume: no fit/fit_iter call of this model was left unfinished"
+            )
+        assert self._run is not None
+        return self._epochs(self._run)
+
+    def resume(self, callback: Callback | None = None) -> list[dict[str, float]]:
+        """Finish the ``fit`` call (or ``fit_iter`` loop) that was left early, like :meth:`fit`.
+
+        ``callback`` as for :meth:`fit`; by default the one that call was given. Returns the
+        records of the epochs completed now (all of them are in :attr:`history_`).
+        """
+        events = self.resume_iter()
+        assert self._run is not None
+        return self._consume(events, callback if callback is not None else self._run.callback)
+
+    @staticmethod
+    def _consume(
+        events: Iterator[TrainingEvent], callback: Callback | None
+    ) -> list[dict[str, float]]:
         records = []
-        events = self.fit_iter(
-            X, y, epochs=epochs, validation_data=validation_data, score_train=score_train
-        )
         for event in events:
             if event.kind == "epoch":
                 records.append(event.metrics)
@@ -255,70 +372,83 @@ class Engine(ABC):
                 break
         return records
 
-    def _epochs(
-        self,
-        X: np.ndarray,
-        targets: np.ndarray,
-        epochs: int,
-        validation: Validation,
-        score_train: bool,
-        plan: dict[str, Any] | None = None,
-    ) -> Iterator[TrainingEvent]:
-        """The epoch loop behind :meth:`fit_iter`; ``plan`` goes to ``_plan_epoch``."""
+    def _epochs(self, run: _Run) -> Iterator[TrainingEvent]:
+        """The epoch loop behind :meth:`fit_iter`; ``run.plan`` goes to ``_plan_epoch``."""
+        self._run = run
+        X = run.X
         unchecked = 0  # training rows since the weights were last checked
         with self._compute_context():
-            for epoch in range(1, epochs + 1):
-                position = self.epoch_position_
-                if position is None or position.rows != len(X):
-                    position = self.epoch_position_ = self._plan_epoch(len(X), **(plan or {}))
+            while run.done < run.epochs:
+                epoch = run.done + 1
+                with _holding_interrupts():
+                    position = self.epoch_position_
+                    if position is None or position.rows != len(X):
+                        position = self.epoch_position_ = self._plan_epoch(
+                            len(X), **(run.plan or {})
+                        )
                 steps = len(position.steps)
                 while position.step < steps:
                     start, end = position.steps[position.step]
-                    started = time.perf_counter()
-                    loss = self._train_step(X, targets, position)
-                    position.seconds += time.perf_counter() - started
-                    position.step += 1
+                    with _holding_interrupts():
+                        started = time.perf_counter()
+                        loss = self._train_step(X, run.targets, position)
+                        position.seconds += time.perf_counter() - started
+                        position.step += 1
+                        if loss is not None and math.isfinite(loss):
+                            position.losses.append(loss)
                     metrics = {}
                     if loss is not None:
                         if not math.isfinite(loss):
                             raise self._divergence(f"the loss of step {position.step} is {loss}")
-                        position.losses.append(loss)
                         metrics = {"loss": loss}
                     unchecked += end - start
                     if unchecked >= CHECK_ROWS:
                         self.check_finite()
                         unchecked = 0
-                    yield TrainingEvent(
-                        "step", epoch, epochs, position.step, steps, position.seconds, metrics
+                    yield self._observed(
+                        TrainingEvent(
+                            "step",
+                            epoch,
+                            run.epochs,
+                            position.step,
+                            steps,
+                            position.seconds,
+                            metrics,
+                        )
                     )
                 self.check_finite()
                 unchecked = 0
-                record = self._finish_epoch(position, X, targets, validation, score_train)
-                yield TrainingEvent("epoch", epoch, epochs, steps, steps, position.seconds, record)
+                record = self._finish_epoch(position, run)
+                yield self._observed(
+                    TrainingEvent(
+                        "epoch", epoch, run.epochs, steps, steps, position.seconds, record
+                    )
+                )
 
-    def _finish_epoch(
-        self,
-        position: EpochPosition,
-        X: np.ndarray,
-        targets: np.ndarray,
-        validation: Validation,
-        score_train: bool,
-    ) -> dict[str, float]:
+    def _observed(self, event: TrainingEvent) -> TrainingEvent:
+        for observer in _observers:
+            observer(self, event)
+        return event
+
+    def _finish_epoch(self, position: EpochPosition, run: _Run) -> dict[str, float]:
+        """Score the finished epoch and record it (a stop while scoring leaves it unrecorded)."""
         record = {"epoch": float(self.epochs_trained_ + 1), "seconds": position.seconds}
         if position.losses:
             record["batch_loss"] = float(np.mean(position.losses))
-        if score_train:
-            scored = self._evaluate(X, targets)
+        if run.score_train:
+            scored = self._evaluate(run.X, run.targets)
             record.update(train_loss=scored.loss, train_accuracy=scored.accuracy)
-        if validation is not None:
-            scored = self._evaluate(*validation)
+        if run.validation is not None:
+            scored = self._evaluate(*run.validation)
             record.update(test_loss=scored.loss, test_accuracy=scored.accuracy)
         for name, value in record.items():
             if not math.isfinite(value):
                 raise self._divergence(f"the epoch's {name} is {value}")
-        self.epoch_position_ = None
-        self.epochs_trained_ += 1
-        self.history_.append(record)
+        with _holding_interrupts():
+            self.epoch_position_ = None
+            self.epochs_trained_ += 1
+            self.history_.append(record)
+            run.done += 1
         return record
 
     def check_finite(self) -> None:

@@ -6,33 +6,160 @@ through this module, so that the arithmetic can be pointed at a faster implement
 exists without touching the engines.
 
 Natively numpy's ``@`` (OpenBLAS or whatever numpy was built with) is the fastest there is, and
-it is what :func:`matmul` is. **Hook:** in Pyodide (``sys.platform == "emscripten"``) numpy's ``@``
-is a plain loop, while SciPy's BLAS (``scipy.linalg.blas.sgemm`` / ``dgemm``, about twice as fast
-there) is available once SciPy is loaded; :func:`_select_matmul` is where such a path is chosen.
-Any replacement must keep the signature ``matmul(a, b, out=None)`` and numpy's results to
-rounding.
+it is what :func:`matmul` is. In Pyodide (``sys.platform == "emscripten"``) numpy's ``@`` is a
+plain loop, while SciPy's BLAS (``scipy.linalg.blas.sgemm`` / ``dgemm``, OpenBLAS compiled to
+WebAssembly) is 2 to 3 times as fast at the engines' shapes (``benchmarks/bench_page_training.py``
+measures both). So there, when SciPy is installed at the moment ``dropout_py`` is imported (the
+site's pages that train load it in the background as soon as they open), :func:`matmul` is
+:func:`blas_matmul`'s product; without SciPy it stays numpy's. :func:`use` switches by hand (the
+tests force the BLAS path natively, the benchmark compares both in the page). SciPy is never a
+requirement: the package runs on numpy alone.
+
+Every product has the signature ``matmul(a, b, out=None)`` and numpy's results to rounding.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 
 MatMul = Callable[..., np.ndarray]
+KINDS = ("numpy", "blas")
 
 
-def _select_matmul() -> MatMul:
-    """Return the product the engines use: ``matmul(a, b, out=None)``, like ``numpy.matmul``.
+def _fortran_operand(matrix: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(array, trans)`` with ``op(array) == matrix`` and ``array`` Fortran-ordered (no copy).
 
-    The hook for the browser: a Pyodide-specific choice (SciPy's BLAS ``gemm``) belongs here. For
-    now every platform gets numpy's own, which is the right choice natively.
+    A C-ordered matrix is the transpose of a Fortran-ordered one, so it is handed to BLAS
+    transposed (``trans=1``) instead of being copied; only a strided view is copied.
     """
-    return np.matmul
+    if matrix.flags.f_contiguous:
+        return matrix, 0
+    if matrix.flags.c_contiguous:
+        return matrix.T, 1
+    return np.asfortranarray(matrix), 0
 
 
+def blas_matmul(blas: ModuleType) -> MatMul:
+    """A ``matmul(a, b, out=None)`` that computes 2-D float products with BLAS ``gemm``.
+
+    Parameters
+    ----------
+    blas : module
+        ``scipy.linalg.blas`` (``sgemm`` for float32, ``dgemm`` for float64).
+
+    Returns
+    -------
+    callable
+        For ``a`` (m, k) and ``b`` (k, n) of the same float dtype: ``a @ b``, shape (m, n),
+        C-ordered like numpy's, written into ``out`` (C-ordered (m, n), same dtype) if given.
+        Anything else (vectors, integers, mixed dtypes, empty matrices) goes to ``numpy.matmul``.
+
+    Notes
+    -----
+    BLAS works on Fortran-ordered (column-major) matrices, and numpy's are C-ordered. The
+    C-ordered ``a @ b`` is, read as Fortran, ``(a @ b).T = b.T @ a.T``, and ``b.T``, ``a.T`` of
+    C-ordered matrices are Fortran-ordered: so ``gemm`` gets the operands as they lie in memory,
+    and its result (or ``out``) is filled in place, without a copy on either side.
+
+    Examples
+    --------
+    >>> import scipy.linalg.blas
+    >>> product = blas_matmul(scipy.linalg.blas)
+    >>> a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    >>> bool(np.array_equal(product(a, b), a @ b))
+    True
+    """
+    gemms = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
+
+    def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        gemm = gemms.get(a.dtype)
+        if (
+            gemm is None
+            or a.ndim != 2
+            or b.ndim != 2
+            or b.dtype != a.dtype
+            or 0 in a.shape
+            or 0 in b.shape
+            or (out is not None and (out.dtype != a.dtype or not out.flags.c_contiguous))
+        ):
+            return np.matmul(a, b, out=out)
+        x, trans_x = _fortran_operand(b.T)
+        y, trans_y = _fortran_operand(a.T)
+        if out is None:
+            return gemm(1.0, x, y, trans_a=trans_x, trans_b=trans_y).T
+        if out.shape != (a.shape[0], b.shape[1]):
+            raise ValueError(f"out has shape {out.shape}, the product {(a.shape[0], b.shape[1])}")
+        written = gemm(1.0, x, y, 0.0, out.T, trans_x, trans_y, overwrite_c=True)
+        if not np.shares_memory(written, out):  # f2py made a copy after all
+            out[...] = written.T
+        return out
+
+    return matmul
+
+
+def _scipy_blas() -> ModuleType | None:
+    """``scipy.linalg.blas`` if SciPy is installed, else None (nothing is downloaded)."""
+    if "scipy" not in sys.modules and importlib.util.find_spec("scipy") is None:
+        return None
+    try:
+        import scipy.linalg.blas as blas
+    except ImportError:
+        return None
+    return blas
+
+
+def _select_matmul() -> tuple[str, MatMul]:
+    """Return ``(kind, matmul)``: the product the engines use (see the module notes).
+
+    Natively numpy's own; in Pyodide SciPy's BLAS if SciPy is installed, else numpy's.
+    """
+    if sys.platform == "emscripten":
+        blas = _scipy_blas()
+        if blas is not None:
+            return "blas", blas_matmul(blas)
+    return "numpy", np.matmul
+
+
+#: Which product :func:`matmul` is: ``"numpy"`` or ``"blas"``.
+kind: str
 #: ``matmul(a, b, out=None)``: the matrix product every engine calls (see the module notes).
-matmul: MatMul = _select_matmul()
+matmul: MatMul
+kind, matmul = _select_matmul()
+
+
+def use(choice: str) -> str:
+    """Make every engine use the product ``choice``; return the kind used until now.
+
+    Parameters
+    ----------
+    choice : {"numpy", "blas", "auto"}
+        numpy's ``@``, SciPy's BLAS ``gemm`` (SciPy must be installed), or this platform's
+        default (see the module notes).
+
+    Raises
+    ------
+    ValueError
+        For another ``choice``, or ``"blas"`` without SciPy.
+    """
+    global kind, matmul
+    previous = kind
+    if choice == "auto":
+        kind, matmul = _select_matmul()
+    elif choice == "numpy":
+        kind, matmul = "numpy", np.matmul
+    elif choice == "blas":
+        blas = _scipy_blas()
+        if blas is None:
+            raise ValueError("products.use('blas') needs SciPy, which is not installed")
+        kind, matmul = "blas", blas_matmul(blas)
+    else:
+        raise ValueError(f"choice must be one of {[*KINDS, 'auto']}, got {choice!r}")
+    return previous
 
 
 def add_outer(matrix: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:

@@ -54,7 +54,7 @@ from dropout_py.data.preprocessing import chapter_scale
 from dropout_py.nn import _validation as check
 from dropout_py.nn import products
 from dropout_py.nn.activations import sigmoid, sigmoid_derivative
-from dropout_py.nn.engine import Engine, EpochPosition
+from dropout_py.nn.engine import Engine, EpochPosition, _Run
 from dropout_py.nn.events import TrainingEvent
 from dropout_py.nn.initializers import INITIALIZERS, initial_weights
 from dropout_py.nn.losses import CHAPTER_SQUARED_ERROR
@@ -365,7 +365,8 @@ class NeuralNetwork(Engine):
         plan = {"keeps": keeps, "partitions": tests}
         if verbose:
             print("epoch:", 1)
-        for event in self._epochs(data, targets, epochs, None, False, plan):
+        run = _Run(data, targets, epochs, None, False, plan, callback)
+        for event in self._epochs(run):
             if callback is not None:
                 callback(event)
             if verbose and event.kind == "epoch" and event.epoch < epochs:
