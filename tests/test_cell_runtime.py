@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from dropout_py import load_model
 from hooks import cells as cells_hook
 from web import cell_runtime
 
@@ -152,3 +154,77 @@ def test_command_line_runs_a_page_and_stops_after_an_unexpected_failure(tmp_path
 def test_carriage_returns_rewrite_the_line(text: str, shown: str) -> None:
     hook = cells_hook
     assert hook._terminal_text(text) == shown
+
+
+# --- the page's extras: training progress, Stop that keeps the model, Resume, model files -----
+
+TRAINING = """
+import numpy as np
+from dropout_py import DropoutMLP
+rng = np.random.default_rng(0)
+images = rng.integers(0, 256, (400, 20), dtype=np.uint8)
+labels = rng.integers(0, 4, 400)
+model = DropoutMLP((20, 16, 4), batch_size=20, keep_hidden=0.5, dtype="float64", seed=3)
+"""
+STOP_AT_STEP_5 = """
+import signal
+original, calls = model._train_step, []
+def step(*args):
+    calls.append(1)
+    loss = original(*args)
+    if len(calls) == 5:
+        signal.raise_signal(signal.SIGINT)  # the page's Stop, arriving inside the step
+    return loss
+model._train_step = step
+"""
+
+
+def live_session() -> tuple[cell_runtime.Session, list[dict]]:
+    events: list[dict] = []
+    return cell_runtime.Session(events.append, live=True), events
+
+
+def test_a_live_session_reports_training_and_offers_the_model() -> None:
+    session, events = live_session()
+    assert session.run(TRAINING + "history = model.fit(images, labels, epochs=2)", 1)
+    training = [e for e in events if e["type"] == "training"]
+    assert "measured on the first batch" in training[0]["text"]
+    assert training[0]["step"] == 1 and training[0]["per_epoch"] > 0
+    assert training[-1]["epoch"] == 2 and training[-1]["text"].endswith("done")
+    assert len(training) < 10  # a few a second, not one per step
+    assert events[-1] == {"type": "models", "names": ["model"]}
+
+
+def test_build_time_sessions_show_only_what_the_cell_prints() -> None:
+    [cell] = run(TRAINING + "history = model.fit(images, labels, epochs=1)")
+    assert cell == []
+
+
+def test_stop_keeps_the_model_and_resume_finishes_its_run(tmp_path: Path) -> None:
+    whole, _ = live_session()
+    assert whole.run(TRAINING + "model.fit(images, labels, epochs=2)", 1)
+
+    session, events = live_session()
+    assert session.run(TRAINING + STOP_AT_STEP_5, 1)
+    assert not session.run("history = model.fit(images, labels, epochs=2)", 2)
+    [stopped] = [e for e in events if e["type"] == "resumable"]
+    assert "Stopped in epoch 1, after step 5 of 20" in stopped["text"]
+    assert "`model` keeps its weights" in stopped["text"] and "2 epoch(s)" in stopped["text"]
+    assert {"type": "models", "names": ["model"]} in events  # half-trained, yet downloadable
+    events.clear()
+    assert session.resume(2)
+    printed = "".join(e["text"] for e in events if e["type"] == "stream")
+    assert "Resuming: 2 epoch(s) to go." in printed and "Finished: 2 epoch(s)" in printed
+    model, reference = session.namespace["model"], whole.namespace["model"]
+    for name, array in reference._arrays().items():
+        np.testing.assert_array_equal(model._arrays()[name], array, err_msg=name)
+    assert not session.resume(2)  # nothing left to resume
+    assert "no stopped training run" in events[-1]["traceback"]
+
+    path = tmp_path / "model.npz"
+    path.write_bytes(session.model_file("model"))
+    loaded = load_model(path)
+    images = session.namespace["images"]
+    np.testing.assert_array_equal(loaded.predict(images), model.predict(images))
+    with pytest.raises(ValueError, match="'images' is not a model"):
+        session.model_file("images")

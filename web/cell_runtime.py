@@ -17,12 +17,30 @@ Semantics, a small part of what a notebook does:
 * stdout and stderr are sent line by line while the cell runs;
 * an exception becomes a traceback that starts at the cell's own code (no runtime frames).
 
+In the page (``Session(emit, live=True)``) two more things happen, for the cells that train a
+``dropout_py`` network:
+
+* while any engine trains, its progress goes to the page a few times a second: the epoch and
+  step, and how long an epoch takes here, measured from the first mini-batch on (then from the
+  steps so far, plus the last epoch's scoring), and the seconds left;
+* a cell stopped by the page's Stop (a ``KeyboardInterrupt``, which the engines take only between
+  two steps) while a model was training keeps that model, and :meth:`Session.resume` finishes
+  its run (:meth:`dropout_py.nn.engine.Engine.resume`).
+
 Events are plain dicts (the second display form is the cell's result value)::
 
     {"type": "stream", "name": "stdout" | "stderr", "text": str}
     {"type": "display", "mime": str, "data": str, "display_id": str | None}
     {"type": "display", "mime": str, "data": str, "display_id": None, "result": True}
     {"type": "error", "ename": str, "traceback": str}
+    {"type": "training", "text": str, "epoch": int, "epochs": int, "step": int, "steps": int,
+     "per_epoch": float, "left": float}                                         (live only)
+    {"type": "resumable", "text": str}                                           (live only)
+    {"type": "models", "names": [str, ...]}                                      (live only)
+
+The last one follows a cell that trained models kept under a name of the namespace: the page
+offers each for download, as the ``.npz`` file :meth:`Session.model_file` makes (the model
+file that ``dropout_py.load_model`` and ``dropout-py evaluate --model`` read natively).
 """
 
 from __future__ import annotations
@@ -34,6 +52,7 @@ import json
 import linecache
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -127,6 +146,82 @@ def _short_path(filename: str) -> str:
     return filename
 
 
+class TrainingStatus:
+    """Turn the training events of every engine into a few ``training`` events a second.
+
+    Parameters
+    ----------
+    emit : callable
+        Receives the events.
+    interval : float
+        Seconds between two events during an epoch (a run's first step and every epoch's end
+        are always sent).
+    """
+
+    def __init__(self, emit: Emit, interval: float = 0.25) -> None:
+        self.emit = emit
+        self.interval = interval
+        self.engine: object = None
+        self.last = 0.0
+        self.scoring = 0.0  # seconds the last epoch's scoring took (wall time)
+        self.last_step_at = 0.0
+
+    def __call__(self, engine: object, event: Any) -> None:
+        """Observe one :class:`~dropout_py.nn.events.TrainingEvent` of ``engine``."""
+        now = time.perf_counter()
+        fresh = engine is not self.engine
+        if fresh:
+            self.engine, self.scoring = engine, 0.0
+        if event.kind == "step":
+            self.last_step_at = now
+        elif event.step == event.steps:
+            self.scoring = now - self.last_step_at
+        last_step = event.kind == "step" and event.step == event.steps
+        if not (fresh or event.kind == "epoch") and (last_step or now - self.last < self.interval):
+            return
+        self.last = now
+        self.emit(self.event(event, first=fresh))
+
+    def event(self, event: Any, first: bool = False) -> Event:
+        """The ``training`` event for ``event``: where the run stands and what is left."""
+        per_step = event.seconds / max(event.step, 1)
+        per_epoch = per_step * event.steps + self.scoring
+        left = per_step * (event.steps - event.step) + per_epoch * (event.epochs - event.epoch)
+        if event.kind == "epoch":
+            left = per_epoch * (event.epochs - event.epoch)
+        where = f"epoch {event.epoch}/{event.epochs}, step {event.step}/{event.steps}"
+        how = "measured on the first batch" if first else "so far"
+        text = f"Training: {where} · about {per_epoch:.1f} s per epoch here ({how})"
+        text += f" · about {left:.0f} s left" if left >= 0.5 else " · done"
+        return {
+            "type": "training",
+            "text": text,
+            "epoch": event.epoch,
+            "epochs": event.epochs,
+            "step": event.step,
+            "steps": event.steps,
+            "per_epoch": per_epoch,
+            "left": left,
+        }
+
+
+def _stopped_engine(error: BaseException) -> Any:
+    """The ``dropout_py`` engine that was training when ``error`` (a Stop) came, or None.
+
+    Looked for in the frames the interrupt passed through, innermost first: the engine itself
+    (``self``), or a local variable holding it (the loop of ``compare_runs``...).
+    """
+    engine_module = sys.modules.get("dropout_py.nn.engine")
+    if engine_module is None:
+        return None
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            if isinstance(value, engine_module.Engine) and value.unfinished_epochs:
+                return value
+    return None
+
+
 class Session:
     """One page's Python namespace; :meth:`run` executes one cell in it.
 
@@ -134,15 +229,63 @@ class Session:
     ----------
     emit : callable
         Receives every event (a dict, see the module docstring) while a cell runs.
+    live : bool
+        In the page: report training progress and keep what a Stop interrupted (see the module
+        docstring). At build time the outputs stay what the cell itself prints and shows.
     """
 
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: Emit, live: bool = False) -> None:
         self.emit = emit
+        self.live = live
+        self.stopped: dict[int, Any] = {}  # cell number -> engine whose run a Stop left
         self.namespace: dict[str, Any] = {
             "__name__": "__main__",
             "__builtins__": builtins,
             "display": self.display,
         }
+        self._observing = False
+        self._trained: list[Any] = []  # engines that trained while the current cell ran
+
+    def _observe_training(self) -> None:
+        """Once dropout_py is imported (by a cell), report its training runs (live only)."""
+        engine_module = sys.modules.get("dropout_py.nn.engine")
+        if self.live and not self._observing and engine_module is not None:
+            status = TrainingStatus(self.emit)
+
+            def observe(engine: Any, event: Any) -> None:
+                if not any(engine is seen for seen in self._trained):
+                    self._trained.append(engine)
+                status(engine, event)
+
+            engine_module.observe_training(observe)
+            self._observing = True
+
+    def _offer_models(self) -> None:
+        """After a cell: name the models it trained that the namespace holds (live only)."""
+        trained, self._trained = self._trained, []
+        names = [
+            name
+            for name, value in self.namespace.items()
+            if not name.startswith("_") and any(value is engine for engine in trained)
+        ]
+        if names:
+            self.emit({"type": "models", "names": names})
+
+    def model_file(self, name: str) -> bytes:
+        """The model file (``.npz``, as ``save`` writes it) of the namespace's model ``name``.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` holds no model that can be saved.
+        """
+        model = self.namespace.get(name)
+        if not callable(getattr(model, "save", None)):
+            raise ValueError(f"{name!r} is not a model of this page's Python")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.npz"
+            model.save(path)
+            return path.read_bytes()
 
     def display(self, obj: object, display_id: str | None = None, update: bool = False) -> None:
         """Show ``obj`` below the running cell, or in place of the output with ``display_id``.
@@ -166,24 +309,56 @@ class Session:
         """
         filename = f"<cell {number}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+        def cell() -> Any:
+            body, result = _split_result(ast.parse(source, filename), source)
+            self._observe_training()
+            exec(compile(body, filename, "exec"), self.namespace)
+            self._observe_training()
+            return eval(compile(result, filename, "eval"), self.namespace) if result else None
+
+        return self._capture(cell, filename, number)
+
+    def resume(self, number: int) -> bool:
+        """Finish the training run that a Stop left in cell ``number``; ``False`` on failure.
+
+        Its events go to the cell's output, as if the cell went on.
+        """
+        engine = self.stopped.pop(number, None)
+
+        def go_on() -> None:
+            if engine is None or not engine.unfinished_epochs:
+                raise RuntimeError(f"cell {number} has no stopped training run to resume")
+            print(f"Resuming: {engine.unfinished_epochs} epoch(s) to go.")
+            engine.resume()
+            scores = {k: v for k, v in engine.history_[-1].items() if k.endswith("accuracy")}
+            shown = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in scores.items())
+            print(f"Finished: {engine.epochs_trained_} epoch(s) trained. {shown}".rstrip())
+
+        return self._capture(go_on, f"<cell {number}>", number)
+
+    def _capture(self, action: Callable[[], Any], filename: str, number: int) -> bool:
+        """Run ``action`` with stdout/stderr as events; show its value; report what it raised."""
         streams = _Stream("stdout", self.emit), _Stream("stderr", self.emit)
         streams[0].partner, streams[1].partner = streams[1], streams[0]
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = streams
         try:
-            body, result = _split_result(ast.parse(source, filename), source)
-            exec(compile(body, filename, "exec"), self.namespace)
-            value = eval(compile(result, filename, "eval"), self.namespace) if result else None
+            value = action()
         except BaseException as error:  # a cell may raise anything, even SystemExit
             for stream in streams:
                 stream.flush()
             text = _user_traceback(error, filename)
             self.emit({"type": "error", "ename": type(error).__name__, "traceback": text})
+            if self.live and isinstance(error, KeyboardInterrupt):
+                self._keep_stopped(error, number)
             return False
         finally:
             for stream in streams:
                 stream.flush()
             sys.stdout, sys.stderr = saved
+            if self.live:
+                self._offer_models()
         if value is not None:
             self.namespace["_"] = value
             mime, data = mime_bundle(value)
@@ -191,6 +366,27 @@ class Session:
                 {"type": "display", "mime": mime, "data": data, "display_id": None, "result": True}
             )
         return True
+
+    def _keep_stopped(self, error: KeyboardInterrupt, number: int) -> None:
+        """Tell the page that the model a Stop interrupted is kept, and how to go on."""
+        engine = _stopped_engine(error)
+        if engine is None:
+            return
+        self.stopped[number] = engine
+        names = [k for k, v in self.namespace.items() if v is engine and not k.startswith("_")]
+        which = f"`{names[0]}`" if names else "The model"
+        position = engine.epoch_position_
+        where = f"after epoch {engine.epochs_trained_}"
+        if position is not None and position.step:
+            where = f"in epoch {engine.epochs_trained_ + 1}, after step {position.step}"
+            where += f" of {len(position.steps)}"
+        text = (
+            f"Stopped {where}. {which} keeps its weights and history "
+            f"({engine.unfinished_epochs} epoch(s) of this run to go): Resume finishes the run"
+        )
+        if names:
+            text += f"; {names[0]}.fit(...) trains on from here"
+        self.emit({"type": "resumable", "text": text + "."})
 
 
 # --- native runner (site build) ---------------------------------------------------------------

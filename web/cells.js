@@ -97,6 +97,25 @@ class Kernel {
     return this.request({ type: "run", code, number }, onEvent);
   }
 
+  // Finish the training run that a Stop left in cell `number` (see cell_runtime.Session.resume).
+  async resume(number, onEvent) {
+    await this.ready;
+    if (this.interrupt) new Uint8Array(this.interrupt)[0] = 0;
+    return this.request({ type: "resume", number }, onEvent);
+  }
+
+  // The bytes of the model file of the namespace's model `name` (reply.bytes).
+  async modelFile(name) {
+    await this.ready;
+    return this.request({ type: "model", name });
+  }
+
+  // Write a file the reader gave the page into Python's working folder.
+  async putFile(name, bytes) {
+    await this.ready;
+    return this.request({ type: "file", name, bytes });
+  }
+
   // True if Python was asked to raise KeyboardInterrupt (namespace kept).
   interruptPython() {
     if (!this.interrupt) return false;
@@ -297,6 +316,7 @@ class Page {
     hint.textContent =
       "Shift+Enter runs the cell. Tab indents once you type; Escape leaves the editor.";
     toolbar.append(hint);
+    acceptFiles(this);
     // The editors (CodeMirror, most of this script's weight) come once Python is ready or the
     // reader reaches for the code, whichever is first: building them earlier slows the start.
     const load = () => this.loadEditors();
@@ -467,22 +487,29 @@ class Page {
     if (cell.cancelled) return null; // Stop pressed while Python was still loading
     const run = (cell.run = { superseded: false });
     cell.state = "running";
-    let cleared = !cell.keepOutput; // a control's re-run keeps the old output until the new one
+    const resuming = cell.resuming;
+    cell.resuming = false;
+    // A control's re-run keeps the old output until the new one; a resume keeps what it continues.
+    let cleared = resuming || !cell.keepOutput;
     cell.keepOutput = false;
-    if (cleared) cell.clearOutput();
+    if (resuming) forgetStop(cell);
+    else if (cleared) cell.clearOutput();
     else cell.output.classList.add("dp-stale");
     this.setStatus(`Running cell ${cell.number}…`);
     if (this.firstRun) performance.mark("dp-first-run");
     let first = this.firstRun;
     this.firstRun = false;
     const code = cell.code;
-    cell.controls?.follow(code);
-    const reply = await kernel.run(code, cell.number, (event) => {
+    if (!resuming) cell.controls?.follow(code);
+    const onEvent = (event) => {
       if (run.superseded) return;
       if (first) (performance.mark("dp-first-output"), (first = false));
       if (!cleared) (cell.clearOutput(), (cleared = true));
-      showEvent(cell.output, event);
-    });
+      if (!showTrainingEvent(this, cell, event)) showEvent(cell.output, event);
+    };
+    const reply = resuming
+      ? await kernel.resume(cell.number, onEvent)
+      : await kernel.run(code, cell.number, onEvent);
     if (kernel !== this.kernel || run.superseded) return null;
     if (!cleared) cell.clearOutput();
     if (reply.error) showEvent(cell.output, { type: "error", traceback: reply.error });
@@ -538,6 +565,115 @@ class Page {
     this.enableStop(false);
     this.startKernel();
   }
+}
+
+// --- training: progress, Stop and Resume, files in and out ---------------------------------
+
+// Live events of the cells that train (see cell_runtime.py); true if `event` was one of them.
+//   training   where the run stands and how long an epoch takes here: one line, updated in place
+//   resumable  a Stop left a model mid-run: say so, and offer a Resume button
+//   models     the cell trained models that have a name in the namespace: a download button each
+function showTrainingEvent(page, cell, event) {
+  if (event.type === "training") {
+    let line = cell.output.querySelector(":scope > .dp-training");
+    if (!line) {
+      line = document.createElement("p");
+      line.className = "dp-training";
+      cell.output.append(line);
+    }
+    line.textContent = event.text;
+    return true;
+  }
+  if (event.type === "resumable") {
+    const box = document.createElement("div");
+    box.className = "dp-resume";
+    const note = document.createElement("p");
+    note.textContent = event.text;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "md-button dp-resume-button";
+    button.textContent = "Resume";
+    button.setAttribute("aria-label", `Resume the training of cell ${cell.number}`);
+    button.onclick = () => {
+      cell.resuming = true;
+      page.runCells([cell]);
+    };
+    box.append(note, button);
+    cell.output.append(box);
+    return true;
+  }
+  if (event.type === "models") {
+    const bar = document.createElement("p");
+    bar.className = "dp-models";
+    for (const name of event.names) bar.append(downloadButton(page, name));
+    cell.output.append(bar);
+    return true;
+  }
+  return false;
+}
+
+// Save the model `name` of the page's Python as NAME.npz, the file `dropout-py evaluate --model`
+// and load_model() read natively. The file is made when the button is pressed.
+function downloadButton(page, name) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "md-button dp-download";
+  button.textContent = `Download ${name}.npz`;
+  button.title = `Save the model ${name} as it is now, for load_model() or dropout-py evaluate --model`;
+  button.onclick = async () => {
+    const reply = await page.kernel.modelFile(name);
+    if (!reply.ok) return page.setStatus(`${name} could not be saved: ${reply.error}`, true);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([reply.bytes], { type: "application/octet-stream" }));
+    link.download = `${name}.npz`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    page.setStatus(`${name}.npz saved (${(reply.bytes.byteLength / 1024).toFixed(0)} kB)`);
+  };
+  return button;
+}
+
+// The Resume offer and the traceback of the Stop give way to the resumed run's output.
+function forgetStop(cell) {
+  cell.output.querySelectorAll(":scope > .dp-resume, :scope > .dp-error").forEach((el) => el.remove());
+}
+
+// Files the reader drops onto the page or picks are written into Python's working folder,
+// where a cell opens them by name (load_model("model.npz")).
+function acceptFiles(page) {
+  const input = document.createElement("input");
+  input.type = "file";
+  input.hidden = true;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "md-button dp-upload";
+  button.textContent = "Open a file…";
+  button.title = "Put a file (a model .npz, data) into Python's working folder; dropping it on the page works too";
+  button.onclick = () => input.click();
+  input.onchange = () => [...input.files].forEach((file) => putFile(page, file));
+  page.buttons.restart.after(button, input);
+  document.addEventListener("dragover", (event) => {
+    if (event.dataTransfer?.types.includes("Files")) event.preventDefault();
+  });
+  document.addEventListener("drop", (event) => {
+    if (!event.dataTransfer?.files.length) return;
+    event.preventDefault();
+    [...event.dataTransfer.files].forEach((file) => putFile(page, file));
+  });
+}
+
+async function putFile(page, file) {
+  page.setStatus(`Putting ${file.name} into Python's working folder…`);
+  const reply = await page.kernel.putFile(file.name, await file.arrayBuffer());
+  page.setStatus(
+    reply.ok
+      ? `${reply.path} is in Python's working folder (${(file.size / 1024).toFixed(0)} kB): ` +
+          `open it by name, e.g. load_model("${reply.path}")`
+      : `${file.name} was not put into Python: ${reply.error}`,
+    !reply.ok,
+  );
 }
 
 // Isolation first: on a host without COOP/COEP headers the first visit reloads once (see

@@ -12,6 +12,11 @@
 //                 preload: packages to load in the background as well (["scipy"] on pages that
 //                 train: the engines' products then use its BLAS, see dropout_py/nn/products.py)}
 //   {id, type: "run", code, number}   run one cell in the page's namespace
+//   {id, type: "resume", number}      finish the training run a Stop left in that cell
+//   {id, type: "file", name, bytes}   write a file the reader gave the page into Python's working
+//       folder; answered {ok, path} (the name it was saved under)
+//   {id, type: "model", name}         the model file (.npz) of the namespace's model `name`;
+//       answered {ok, bytes} (an ArrayBuffer)
 // Stop uses the shared interrupt buffer (written by the page, read by Python) when the page is
 // cross-origin isolated; otherwise the page terminates this worker and starts a new one.
 
@@ -34,6 +39,9 @@ self.onmessage = async ({ data }) => {
     let ok = true;
     if (type === "init") await init(data.config);
     else if (type === "run") ok = await run(id, data.code, data.number);
+    else if (type === "resume") ok = resume(id, data.number);
+    else if (type === "file") return post({ id, type: "done", ok: true, path: putFile(data.name, data.bytes) });
+    else if (type === "model") return postModelFile(id, data.name);
     else throw new Error(`unknown request type ${type}`);
     post({ id, type: "done", ok });
   } catch (error) {
@@ -189,7 +197,7 @@ async function init(config) {
 import json, sys
 sys.path.insert(0, "/home/pyodide")
 import cell_runtime
-lambda post: cell_runtime.Session(lambda event: post(json.dumps(event)))
+lambda post: cell_runtime.Session(lambda event: post(json.dumps(event)), live=True)
 `)((text) => post({ id: currentId, type: "event", event: JSON.parse(text) }));
   if (config.interrupt) pyodide.setInterruptBuffer(new Uint8Array(config.interrupt));
   post({ type: "status", text: bundle ? "data mounted" : "session", seconds: seconds(step) });
@@ -229,4 +237,34 @@ async function run(id, code, number) {
   const ok = session.run(code, number);
   currentId = null;
   return ok;
+}
+
+function resume(id, number) {
+  currentId = id;
+  const ok = session.resume(number);
+  currentId = null;
+  return ok;
+}
+
+// A file from the reader: only its base name counts, and it must be a plain name (no folder, no
+// "..", no control character); at most MAX_FILE_BYTES.
+const MAX_FILE_BYTES = 512 * 2 ** 20;
+function putFile(name, bytes) {
+  const base = String(name).split(/[\\/]/).pop();
+  if (!base || base === "." || base === ".." || /[\x00-\x1f]/.test(base)) {
+    throw new Error(`"${name}" is not a usable file name`);
+  }
+  if (bytes.byteLength > MAX_FILE_BYTES) {
+    throw new Error(`${base} has ${bytes.byteLength} bytes; at most ${MAX_FILE_BYTES} are accepted`);
+  }
+  const folder = pyodide.runPython("import os; os.getcwd()");
+  pyodide.FS.writeFile(`${folder}/${base}`, new Uint8Array(bytes));
+  return base;
+}
+
+function postModelFile(id, name) {
+  const proxy = session.model_file(name);
+  const bytes = proxy.toJs().slice().buffer; // a copy of the bytes, out of the wasm memory
+  proxy.destroy();
+  post({ id, type: "done", ok: true, bytes });
 }
