@@ -265,7 +265,7 @@ def test_ctrl_c_during_a_step_lands_after_it_and_resume_continues(make, at):
     steps = len(model.epoch_position_.steps) if model.epoch_position_ else None
     done = model.epochs_trained_ * (steps or 0) + (model.epoch_position_.step or 0)
     assert done == at  # the step the signal came in was finished and counted
-    records = model.resume()  # the callback of the interrupted fit goes on
+    model.resume()  # the callback of the interrupted fit goes on
     assert_same_state(model, whole)
     assert [e.kind for e in seen].count("epoch") == 2
     assert model.unfinished_epochs == 0

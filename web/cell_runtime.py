@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import importlib
 import io
 import json
 import linecache
@@ -121,12 +122,18 @@ def _split_result(tree: ast.Module, source: str) -> tuple[ast.Module, ast.Expres
 
 
 def _user_traceback(error: BaseException, filename: str) -> str:
-    """Format ``error`` from the first frame of the cell on (drops the runtime's frames)."""
+    """Format ``error`` from the first frame of the cell on (drops the runtime's frames).
+
+    A ``KeyboardInterrupt`` (Stop) shows the cell's own lines only: where the cell was, not
+    where inside a library the interrupt happened to land.
+    """
     tb = error.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next
     report = traceback.TracebackException(type(error), error, tb)
     frames = [frame for frame in report.stack if frame.filename != __file__]
+    if isinstance(error, KeyboardInterrupt):
+        frames = [frame for frame in frames if frame.filename == filename]
     for frame in frames:
         frame.filename = _short_path(frame.filename)
     report.stack = traceback.StackSummary.from_list(frames)
@@ -246,10 +253,18 @@ class Session:
         self._observing = False
         self._trained: list[Any] = []  # engines that trained while the current cell ran
 
-    def _observe_training(self) -> None:
-        """Once dropout_py is imported (by a cell), report its training runs (live only)."""
+    def _observe_training(self, source: str = "") -> None:
+        """Report the training runs of dropout_py (live only) once a cell imports it.
+
+        Called before a cell runs (a cell that names ``dropout_py`` has it imported first, so
+        that its own training is seen) and after.
+        """
+        if not self.live or self._observing:
+            return
+        if "dropout_py" in source:
+            importlib.import_module("dropout_py.nn.engine")
         engine_module = sys.modules.get("dropout_py.nn.engine")
-        if self.live and not self._observing and engine_module is not None:
+        if engine_module is not None:
             status = TrainingStatus(self.emit)
 
             def observe(engine: Any, event: Any) -> None:
@@ -312,7 +327,7 @@ class Session:
 
         def cell() -> Any:
             body, result = _split_result(ast.parse(source, filename), source)
-            self._observe_training()
+            self._observe_training(source)
             exec(compile(body, filename, "exec"), self.namespace)
             self._observe_training()
             return eval(compile(result, filename, "eval"), self.namespace) if result else None

@@ -487,6 +487,7 @@ class Page {
     if (cell.cancelled) return null; // Stop pressed while Python was still loading
     const run = (cell.run = { superseded: false });
     cell.state = "running";
+    cell.run = (this.runs = (this.runs ?? 0) + 1);
     const resuming = cell.resuming;
     cell.resuming = false;
     // A control's re-run keeps the old output until the new one; a resume keeps what it continues.
@@ -535,8 +536,11 @@ class Page {
     running.stopped = true;
     if (running.run) running.run.superseded = false; // Stop wins over a control's replacing run
     if (this.kernel.interruptPython()) {
+      const run = running.run; // the same cell may be running again by then (Resume)
       setTimeout(() => {
-        if (this.running === running) this.replaceKernel(running, "it did not react to Stop");
+        if (this.running === running && running.run === run) {
+          this.replaceKernel(running, "it did not react to Stop");
+        }
       }, STOP_GRACE_MS);
     } else {
       this.replaceKernel(running, `this page cannot interrupt it: ${this.isolation.reason}`);
@@ -549,7 +553,8 @@ class Page {
     cell.state = "error";
     showEvent(cell.output, {
       type: "error",
-      traceback: `Stopped. Python was restarted because ${reason}: earlier cells must be run again.`,
+      traceback: `Stopped. Python was restarted because ${reason}: earlier cells must be run again.` +
+        lostTrainingNote(cell),
     });
     for (const other of this.cells) if (other !== cell) other.markLost();
     this.enableStop(false);
@@ -633,6 +638,12 @@ function downloadButton(page, name) {
     page.setStatus(`${name}.npz saved (${(reply.bytes.byteLength / 1024).toFixed(0)} kB)`);
   };
   return button;
+}
+
+// A Stop that had to restart Python took the model a cell was training with it: say so.
+function lostTrainingNote(cell) {
+  if (!cell.output.querySelector(":scope > .dp-training")) return "";
+  return " The model it was training is gone too (a Stop keeps it where the page is cross-origin isolated: see the Deploy page).";
 }
 
 // The Resume offer and the traceback of the Stop give way to the resumed run's output.
