@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 WEB_SERVERS := /usr/sbin/nginx /usr/bin/caddy  # stock static servers the hosting tests run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-web lint format test test-fast site serve bench bench-lean bench-peers bench-goals bench-stretch bench-site bench-controls bench-hosting experiments readme train fetch clean
+.PHONY: help setup setup-web lint format test test-fast site serve bench bench-lean bench-peers bench-goals bench-stretch bench-site bench-controls bench-page-training bench-hosting experiments readme train fetch clean
 JOBS ?= 2
 
 help: ## list the targets
@@ -67,6 +67,9 @@ bench-site: setup setup-web ## page load, first output and bytes transferred in 
 
 bench-controls: setup setup-web site ## slider move to new figure on the thinned-network explorable, median of 10 moves
 	$(PY) benchmarks/bench_controls.py
+
+bench-page-training: setup-web site ## training in the page beside native: products, a full-MNIST epoch, the MNIST demo, Stop, bytes (minutes)
+	$(PY) benchmarks/bench_page_training.py
 
 bench-hosting: setup-web site ## time to Python ready under serve.py, http.server, nginx, Caddy; bytes per page
 	$(PY) benchmarks/bench_hosting.py

@@ -1110,6 +1110,43 @@ def _keep_figure(r: Results) -> str:
     return figure._repr_html_()
 
 
+# --- training in the page beside native: benchmarks/bench_page_training.py ------------------
+
+PAGE_TRAINING = "bench-page-training.jsonl"
+
+
+def _epoch_seconds(r: Results, dtype: str, where: str, products: str) -> float:
+    rows = r.rows(PAGE_TRAINING, name="epoch", dtype=dtype, where=where, products=products)
+    return statistics.median(row["seconds"] for row in rows)
+
+
+def _page_epoch(dtype: str, what: str) -> Callable[[Results], str]:
+    """``what``: ``page`` / ``native`` seconds, ``ratio`` (page with BLAS over native) or
+    ``ratio_before`` (page with numpy's ``@`` over native)."""
+
+    def derive(r: Results) -> str:
+        native = _epoch_seconds(r, dtype, "native", "numpy")
+        if what == "native":
+            return f"{native:.2f}"
+        before = what == "ratio_before"
+        page = _epoch_seconds(r, dtype, "page", "numpy" if before else "blas")
+        return f"{page:.1f}" if what == "page" else f"{page / native:.1f}"
+
+    return derive
+
+
+def _page_runs(r: Results) -> str:
+    rows = r.rows(PAGE_TRAINING, name="epoch", dtype="float64", where="native")
+    return str(len(rows))
+
+
+def _demo_seconds(r: Results) -> str:
+    seconds = r.rows(PAGE_TRAINING, name="demo")[0]["seconds_to_0.97"]
+    if seconds is None:
+        raise MissingResult(f"results/{PAGE_TRAINING}: the demo never reached 0.97")
+    return f"{seconds:.0f}"
+
+
 # --- the registry ----------------------------------------------------------------------------
 
 
@@ -1365,6 +1402,17 @@ _add("keep.says.inputs_more", "keep-input.jsonl", "best mean test accuracy of in
      _inputs_more)  # fmt: skip
 _add("keep.figure", "keep-hidden.jsonl", "test accuracy against the keep probability",
      _keep_figure, html=True)  # fmt: skip
+
+
+for _dtype in ("float32", "float64"):
+    for _what in ("page", "native", "ratio", "ratio_before"):
+        _add(f"page_training.{_dtype}.{_what}", PAGE_TRAINING,
+             f"full-MNIST epoch of 784-100-10 in the page beside native, {_dtype}: {_what}",
+             _page_epoch(_dtype, _what))  # fmt: skip
+_add("page_training.runs", PAGE_TRAINING, "runs of the page/native epoch", _page_runs)
+_add("page_training.demo_seconds", PAGE_TRAINING,
+     "seconds of in-page training until the MNIST page's full-MNIST cell reaches 0.97",
+     _demo_seconds)  # fmt: skip
 
 
 def render(name: str, results: Results | None = None) -> str:

@@ -123,3 +123,37 @@ def test_training_with_blas_gives_numpy_training(forced_blas, train, tolerance):
     for name, array in with_numpy._arrays().items():
         np.testing.assert_allclose(with_blas._arrays()[name], array, atol=tolerance, err_msg=name)
     np.testing.assert_array_equal(blas_outputs.argmax(axis=1), numpy_outputs.argmax(axis=1))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_zero_columns_and_rows_are_left_out_with_the_same_result(dtype):
+    """MNIST-like inputs: most pixel columns are 0 in a whole batch (forward and gradient)."""
+    rng = np.random.default_rng(4)
+    x = rng.random((100, 784)).astype(dtype)
+    x[:, rng.permutation(784)[:400]] = 0  # 400 pixels dark in every image of the batch
+    W = rng.standard_normal((784, 100)).astype(dtype)
+    delta = rng.standard_normal((100, 100)).astype(dtype)
+    tol = 1e-4 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(blas_product(x, W), x @ W, rtol=tol, atol=tol)
+    out = np.full((784, 100), np.nan, dtype)
+    assert blas_product(x.T, delta, out=out) is out
+    np.testing.assert_allclose(out, x.T @ delta, rtol=tol, atol=tol)
+    np.testing.assert_allclose(blas_product(x.T, delta), x.T @ delta, rtol=tol, atol=tol)
+    assert not np.any(out[~x.any(axis=0)])  # the rows of dark pixels: exactly 0
+
+
+def test_the_zeros_are_left_out_of_the_product_itself():
+    """The wrapped product sees only the kept columns (forward) and rows (gradient)."""
+    seen = []
+
+    def recording(a, b, out=None):
+        seen.append((a.shape, b.shape))
+        return np.matmul(a, b, out=out)
+
+    product = products._skipping_zeros(recording)
+    x = np.ones((100, 784))
+    x[:, 300:] = 0  # 484 dark pixel columns
+    product(x, np.ones((784, 100)))
+    product(x.T, np.ones((100, 100)))
+    product(np.ones((100, 784)), np.ones((784, 100)))  # nothing to leave out
+    assert seen == [((100, 300), (300, 100)), ((300, 100), (100, 100)), ((100, 784), (784, 100))]

@@ -76,7 +76,7 @@ def blas_matmul(blas: ModuleType) -> MatMul:
     """
     gemms = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
 
-    def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def gemm_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         gemm = gemms.get(a.dtype)
         if (
             gemm is None
@@ -98,6 +98,42 @@ def blas_matmul(blas: ModuleType) -> MatMul:
         if not np.shares_memory(written, out):  # f2py made a copy after all
             out[...] = written.T
         return out
+
+    return _skipping_zeros(gemm_matmul)
+
+
+#: Inner dimensions (or rows) from which :func:`_skipping_zeros` looks for zeros.
+SPARSE_FROM = 256
+#: ... and the share of nonzero columns (rows) below which it leaves the zeros out.
+SPARSE_BELOW = 0.85
+
+
+def _skipping_zeros(product: MatMul) -> MatMul:
+    """``product`` without the all-zero columns of a wide ``a`` and the all-zero rows of a tall one.
+
+    MNIST pixels are mostly 0: in a batch of 100 images about a third of the 784 pixel columns
+    are 0 in every image. So ``x @ W`` (the first layer's forward pass) is ``x[:, kept] @
+    W[kept]``, and ``x.T @ delta`` (its weight gradient) is ``x[:, kept].T @ delta`` in the kept
+    rows and 0 elsewhere: a third less arithmetic, for the price of two copies of the kept part.
+    Worth it where the products are slow (Pyodide, where the first layer's products are most
+    of the training time); the same sums, in another order (equal to rounding).
+    """
+
+    def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] >= SPARSE_FROM:
+            kept = np.flatnonzero(a.any(axis=0))
+            if len(kept) < SPARSE_BELOW * a.shape[1]:
+                return product(a[:, kept], b[kept], out=out)
+        if a.ndim == 2 and b.ndim == 2 and a.shape[0] >= SPARSE_FROM:
+            kept = np.flatnonzero(a.any(axis=1))
+            if len(kept) < SPARSE_BELOW * a.shape[0]:
+                rows = product(a[kept], b)
+                result = np.zeros((a.shape[0], b.shape[1]), rows.dtype) if out is None else out
+                if out is not None:
+                    result[...] = 0
+                result[kept] = rows
+                return result
+        return product(a, b, out=out)
 
     return matmul
 
