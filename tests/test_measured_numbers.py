@@ -92,6 +92,7 @@ ALLOWED = {
     "0.01": ("the chapter's preprocessing: lowest pixel value and 'no' target", None),
     "0.99": ("the chapter's preprocessing: 'yes' target and pixel scale", None),
     "1.0": ("the chapter's preprocessing: highest pixel value", None),
+    "0.97": ("the in-page training goal: a test accuracy threshold", r"threshold"),
     "70 %": ("the chapter's keep fraction as a percentage (a setting)", None),
     "3.11": ("the Python version the package needs", r"Python"),
     "28 ×": ("the size of an MNIST image, 28 × 28 pixels", r"28 × 28"),
