@@ -186,7 +186,7 @@ def run_natively(code: str) -> object:
 
 
 def _result(printed: str) -> object:
-    for line in printed.splitlines():
+    for line in reversed(printed.splitlines()):  # the last result printed
         if line.startswith("RESULT "):
             return json.loads(line.removeprefix("RESULT "))
     raise RuntimeError(f"no result in:\n{printed[-3000:]}")
