@@ -71,7 +71,6 @@ bench-controls: setup setup-web site ## slider move to new figure on the thinned
 bench-page-training: setup setup-web ## training in the page beside native: products, a full-MNIST epoch, the MNIST demo, Stop, bytes (minutes)
 	DROPOUT_PY_MISSING_RESULTS=mark NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 	$(PY) benchmarks/bench_page_training.py
-	$(PY) benchmarks/bench_page_training.py
 
 bench-hosting: setup-web site ## time to Python ready under serve.py, http.server, nginx, Caddy; bytes per page
 	$(PY) benchmarks/bench_hosting.py
