@@ -487,7 +487,6 @@ class Page {
     if (cell.cancelled) return null; // Stop pressed while Python was still loading
     const run = (cell.run = { superseded: false });
     cell.state = "running";
-    cell.run = (this.runs = (this.runs ?? 0) + 1);
     const resuming = cell.resuming;
     cell.resuming = false;
     // A control's re-run keeps the old output until the new one; a resume keeps what it continues.
