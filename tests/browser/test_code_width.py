@@ -23,7 +23,8 @@ def test_no_cell_scrolls_sideways(browser, server, width: int) -> None:
         page.goto(base + path)
         # The exercises' solutions unfolded: their cells must fit the narrower nested box too.
         page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-        page.focus(".dp-cell-code")  # the editors load now, without waiting for Python
+        # Focus loads the editors without waiting for Python (if they are not there already).
+        page.evaluate("document.querySelector('.dp-cell-code')?.focus()")
         page.wait_for_function(
             "() => document.querySelectorAll('.dp-cell .cm-scroller').length"
             " === document.querySelectorAll('.dp-cell').length",
